@@ -1,0 +1,469 @@
+// sansmqtt: decoding one control packet.
+//
+//   decode(bytes, version, from) -> result<packet>
+//
+// `bytes` must hold exactly one whole packet (use frame() or framer to find it). Every wire rule of
+// the version is checked; `from` names the sender for the rules that depend on direction. A CONNECT
+// is decoded by the protocol level inside it, whatever `version` says. The packet's fields are views
+// into `bytes`. On failure the error names the rule, its byte offset in `bytes`, and the reason code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sansmqtt/codec/framer.hpp"
+#include "sansmqtt/codec/packet.hpp"
+#include "sansmqtt/codec/packet_type.hpp"
+#include "sansmqtt/codec/properties.hpp"
+#include "sansmqtt/codec/reason_code.hpp"
+#include "sansmqtt/codec/topic.hpp"
+#include "sansmqtt/protocol.hpp"
+#include "sansmqtt/result.hpp"
+#include "sansmqtt/wire/bytes.hpp"
+#include "sansmqtt/wire/reader.hpp"
+
+namespace sansmqtt {
+
+namespace detail {
+
+inline constexpr text_view protocol_name_mqtt = "MQTT";
+inline constexpr text_view protocol_name_mqisdp = "MQIsdp";
+
+// Reads a Property Length and the block it announces, and checks the block.
+constexpr result<properties> read_properties(byte_reader& r, property_context where, sender from) noexcept {
+    const std::size_t at = r.position();
+    if (r.at_end()) return make_error(errc::property_length_missing, at);
+    const auto length = r.read_variable_byte_integer(true);
+    if (!length) {
+        return make_error(length.error().code == errc::truncated ? errc::property_length_invalid : length.error().code, at);
+    }
+    if (*length > r.remaining()) return make_error(errc::property_length_invalid, at);
+    const std::size_t begin = r.position();
+    if (auto ok = check_properties(r.input(), begin, begin + *length, where, from); !ok) return ok.error();
+    return properties(*r.read_bytes(*length));
+}
+
+constexpr result<std::uint16_t> read_packet_id(byte_reader& r) noexcept {
+    const std::size_t at = r.position();
+    const auto id = r.read_u16();
+    if (!id) return id.error();
+    if (*id == 0) return make_error(errc::packet_id_zero, at);
+    return id;
+}
+
+constexpr result<void> expect_end(const byte_reader& r) noexcept {
+    if (!r.at_end()) return make_error(errc::trailing_bytes, r.position());
+    return {};
+}
+
+constexpr result<void> check_reason_code(packet_type t, std::uint8_t code, std::size_t at, protocol_version v,
+                                         sender from) noexcept {
+    if (!is_allowed_reason_code(t, code, v, from)) return make_error(invalid_reason_code_errc(t), at);
+    return {};
+}
+
+// Reads a UTF-8 Topic Name (or Will Topic) and applies the topic syntax. `allow_empty` for a 5.0
+// PUBLISH, where the name may be empty when a Topic Alias stands for it (checked by the caller).
+constexpr result<text_view> read_topic_name(byte_reader& r, bool allow_empty) noexcept {
+    const std::size_t at = r.position();
+    const auto name = r.read_utf8();
+    if (!name) return name;
+    if (name->empty() && allow_empty) return name;
+    if (auto ok = check_topic_name_syntax(*name); !ok) return make_error(ok.error().code, at + 2 + ok.error().offset);
+    return name;
+}
+
+constexpr result<text_view> read_topic_filter(byte_reader& r, protocol_version v) noexcept {
+    const std::size_t at = r.position();
+    const auto filter = r.read_utf8();
+    if (!filter) return filter;
+    if (auto ok = check_topic_filter_syntax(*filter, v); !ok) {
+        return make_error(ok.error().code, at + 2 + ok.error().offset);
+    }
+    return filter;
+}
+
+constexpr error with_version(error e, protocol_version v) noexcept {
+    e.version = v;
+    return e;
+}
+
+constexpr result<packet> decode_connect(const bytes_view& in, const fixed_header& h, protocol_version asked) noexcept {
+    byte_reader r(in, h.size, in.size());
+    const auto fail = [&](const sansmqtt::error& e, protocol_version v) { return with_version(e, v); };
+
+    const auto name = r.read_utf8();
+    if (!name) return fail(name.error(), asked);
+    const std::size_t level_at = r.position();
+    const auto level = r.read_u8();
+    if (!level) return fail(level.error(), asked);
+
+    protocol_version v = asked;
+    if (*name == protocol_name_mqtt) {
+        if (*level != 4 && *level != 5) return fail(make_error(errc::protocol_version_unsupported, level_at), asked);
+        v = static_cast<protocol_version>(*level);
+    } else if (*name == protocol_name_mqisdp) {
+        if (*level != 3) return fail(make_error(errc::protocol_version_unsupported, level_at), asked);
+        v = protocol_version::v3_1;
+    } else {
+        return fail(make_error(errc::protocol_name_invalid, h.size), asked);
+    }
+    if (h.flags != 0) return fail(make_error(errc::reserved_flags_invalid, 0), v);
+
+    // Fields are collected first and the CONNECT is built at the end: std::optional can be
+    // constructed, but not assigned, in a C++17 constant expression.
+    const std::size_t flags_at = r.position();
+    const auto flags = r.read_u8();
+    if (!flags) return fail(flags.error(), v);
+    const bool will_flag = (*flags & 0x04u) != 0;
+    const auto will_qos = static_cast<std::uint8_t>((*flags >> 3) & 0x03u);
+    const bool will_retain = (*flags & 0x20u) != 0;
+    const bool password_flag = (*flags & 0x40u) != 0;
+    const bool username_flag = (*flags & 0x80u) != 0;
+    if ((*flags & 0x01u) != 0) return fail(make_error(errc::connect_reserved_flag, flags_at), v);
+    if (!will_flag && will_qos != 0) return fail(make_error(errc::will_qos_without_will, flags_at), v);
+    if (!will_flag && will_retain) return fail(make_error(errc::will_retain_without_will, flags_at), v);
+    if (will_flag && will_qos == 3) return fail(make_error(errc::will_qos_invalid, flags_at), v);
+    if (!is_v5(v) && password_flag && !username_flag) {
+        return fail(make_error(errc::password_without_username, flags_at), v);
+    }
+
+    const auto keep_alive = r.read_u16();
+    if (!keep_alive) return fail(keep_alive.error(), v);
+
+    properties props;
+    if (is_v5(v)) {
+        const auto p = read_properties(r, property_context::connect, sender::client);
+        if (!p) return fail(p.error(), v);
+        props = *p;
+    }
+
+    // Payload, in the order of [MQTT-3.1.3-1].
+    if (r.at_end()) return fail(make_error(errc::client_id_missing, r.position()), v);
+    const auto client_id = r.read_utf8();
+    if (!client_id) return fail(client_id.error(), v);
+
+    will_message w;
+    if (will_flag) {
+        w.qos = static_cast<sansmqtt::qos>(will_qos);
+        w.retain = will_retain;
+        if (r.at_end()) return fail(make_error(errc::will_missing, r.position()), v);
+        if (is_v5(v)) {
+            const auto p = read_properties(r, property_context::will, sender::client);
+            if (!p) return fail(p.error(), v);
+            w.properties = *p;
+            if (r.at_end()) return fail(make_error(errc::will_missing, r.position()), v);
+        }
+        const auto topic = read_topic_name(r, false);
+        if (!topic) return fail(topic.error(), v);
+        w.topic = *topic;
+        if (r.at_end()) return fail(make_error(errc::will_missing, r.position()), v);
+        const auto payload = r.read_binary();
+        if (!payload) return fail(payload.error(), v);
+        w.payload = *payload;
+    }
+    text_view username;
+    if (username_flag) {
+        if (r.at_end()) return fail(make_error(errc::username_missing, r.position()), v);
+        const auto u = r.read_utf8();
+        if (!u) return fail(u.error(), v);
+        username = *u;
+    }
+    bytes_view password;
+    if (password_flag) {
+        if (r.at_end()) return fail(make_error(errc::password_missing, r.position()), v);
+        const auto p = r.read_binary();
+        if (!p) return fail(p.error(), v);
+        password = *p;
+    }
+    if (!r.at_end()) {
+        const errc code = !username_flag && !password_flag ? errc::username_unexpected
+                          : !password_flag                 ? errc::password_unexpected
+                                                           : errc::trailing_bytes;
+        return fail(make_error(code, r.position()), v);
+    }
+    return packet(connect{
+        v,
+        (*flags & 0x02u) != 0,
+        *keep_alive,
+        *client_id,
+        will_flag ? std::optional<will_message>(w) : std::optional<will_message>(),
+        username_flag ? std::optional<text_view>(username) : std::optional<text_view>(),
+        password_flag ? std::optional<bytes_view>(password) : std::optional<bytes_view>(),
+        props,
+    });
+}
+
+constexpr result<packet> decode_connack(byte_reader& r, protocol_version v) noexcept {
+    connack c;
+    const std::size_t flags_at = r.position();
+    const auto flags = r.read_u8();
+    if (!flags) return flags.error();
+    if ((*flags & 0xFEu) != 0) return make_error(errc::connack_flags_reserved, flags_at);
+    c.session_present = (*flags & 0x01u) != 0;
+    const std::size_t code_at = r.position();
+    const auto code = r.read_u8();
+    if (!code) return code.error();
+    if (auto ok = check_reason_code(packet_type::connack, *code, code_at, v, sender::server); !ok) return ok.error();
+    c.reason_code = static_cast<reason_code>(*code);
+    if (c.session_present && *code != 0) return make_error(errc::session_present_with_error, flags_at);
+    if (is_v5(v)) {
+        const auto props = read_properties(r, property_context::connack, sender::server);
+        if (!props) return props.error();
+        c.properties = *props;
+    }
+    if (auto ok = expect_end(r); !ok) return ok.error();
+    return packet(c);
+}
+
+constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, protocol_version v,
+                                        sender from) noexcept {
+    publish p;
+    const auto q = static_cast<std::uint8_t>((h.flags >> 1) & 0x03u);
+    if (q == 3) return make_error(errc::publish_qos_invalid, 0);
+    p.qos = static_cast<sansmqtt::qos>(q);
+    p.dup = (h.flags & 0x08u) != 0;
+    p.retain = (h.flags & 0x01u) != 0;
+    if (p.qos == qos::at_most_once && p.dup) return make_error(errc::publish_dup_at_qos0, 0);
+
+    const std::size_t topic_at = r.position();
+    const auto topic = read_topic_name(r, is_v5(v));
+    if (!topic) return topic.error();
+    p.topic = *topic;
+    if (p.qos != qos::at_most_once) {
+        const auto id = read_packet_id(r);
+        if (!id) return id.error();
+        p.packet_id = *id;
+    }
+    if (is_v5(v)) {
+        const auto props = read_properties(r, property_context::publish, from);
+        if (!props) return props.error();
+        p.properties = *props;
+        // An empty Topic Name is valid only with a Topic Alias.
+        if (p.topic.empty() && !p.properties.topic_alias()) return make_error(errc::topic_empty, topic_at);
+    }
+    p.payload = r.read_rest();
+    return packet(p);
+}
+
+template <class Ack>
+constexpr result<packet> decode_publish_response(byte_reader& r, protocol_version v, sender from) noexcept {
+    Ack a;
+    const auto id = read_packet_id(r);
+    if (!id) return id.error();
+    a.packet_id = *id;
+    if (is_v5(v) && !r.at_end()) {
+        // Remaining Length 2: Success and no properties; 3: a reason code and no properties.
+        const std::size_t code_at = r.position();
+        const std::uint8_t code = *r.read_u8();
+        if (auto ok = check_reason_code(Ack::type, code, code_at, v, from); !ok) return ok.error();
+        a.reason_code = static_cast<reason_code>(code);
+        if (!r.at_end()) {
+            const auto where = static_cast<property_context>(static_cast<unsigned>(Ack::type) -
+                                                             static_cast<unsigned>(packet_type::puback) +
+                                                             static_cast<unsigned>(property_context::puback));
+            const auto props = read_properties(r, where, from);
+            if (!props) return props.error();
+            a.properties = *props;
+        }
+    }
+    if (auto ok = expect_end(r); !ok) return ok.error();
+    return packet(a);
+}
+
+constexpr result<packet> decode_subscribe(byte_reader& r, protocol_version v) noexcept {
+    subscribe s;
+    const auto id = read_packet_id(r);
+    if (!id) return id.error();
+    s.packet_id = *id;
+    if (is_v5(v)) {
+        const auto props = read_properties(r, property_context::subscribe, sender::client);
+        if (!props) return props.error();
+        s.properties = *props;
+    }
+    if (r.at_end()) return make_error(errc::subscribe_empty, r.position());
+    const std::size_t payload_at = r.position();
+    std::size_t count = 0;
+    while (!r.at_end()) {
+        const auto filter = read_topic_filter(r, v);
+        if (!filter) return filter.error();
+        const std::size_t options_at = r.position();
+        const auto options = r.read_u8();
+        if (!options) return options.error();
+        const auto q = static_cast<std::uint8_t>(*options & 0x03u);
+        if (is_v5(v)) {
+            if ((*options & 0xC0u) != 0) return make_error(errc::subscription_options_reserved, options_at);
+            if (q == 3) return make_error(errc::subscription_qos_invalid, options_at);
+            if (((*options >> 4) & 0x03u) == 3) return make_error(errc::retain_handling_invalid, options_at);
+            if ((*options & 0x04u) != 0 && parse_shared_subscription(*filter)) {
+                return make_error(errc::shared_subscription_no_local, options_at);
+            }
+        } else {
+            if ((*options & 0xFCu) != 0) return make_error(errc::subscription_options_reserved, options_at);
+            if (q == 3) return make_error(errc::subscription_qos_invalid, options_at);
+        }
+        ++count;
+    }
+    s.subscriptions = subscription_list::from_wire(r.input().subview(payload_at, r.position() - payload_at), count);
+    return packet(s);
+}
+
+constexpr result<packet> decode_unsubscribe(byte_reader& r, protocol_version v) noexcept {
+    unsubscribe u;
+    const auto id = read_packet_id(r);
+    if (!id) return id.error();
+    u.packet_id = *id;
+    if (is_v5(v)) {
+        const auto props = read_properties(r, property_context::unsubscribe, sender::client);
+        if (!props) return props.error();
+        u.properties = *props;
+    }
+    if (r.at_end()) return make_error(errc::unsubscribe_empty, r.position());
+    const std::size_t payload_at = r.position();
+    std::size_t count = 0;
+    while (!r.at_end()) {
+        const auto filter = read_topic_filter(r, v);
+        if (!filter) return filter.error();
+        ++count;
+    }
+    u.topic_filters = topic_filter_list::from_wire(r.input().subview(payload_at, r.position() - payload_at), count);
+    return packet(u);
+}
+
+// SUBACK and UNSUBACK: a packet identifier, properties (5.0) and one reason code per filter.
+template <class Ack>
+constexpr result<packet> decode_subscribe_response(byte_reader& r, packet_type t, protocol_version v) noexcept {
+    Ack a;
+    const auto id = read_packet_id(r);
+    if (!id) return id.error();
+    a.packet_id = *id;
+    if (t == packet_type::unsuback && !is_v5(v)) {
+        if (auto ok = expect_end(r); !ok) return ok.error();
+        return packet(a);
+    }
+    if (is_v5(v)) {
+        const auto where = t == packet_type::suback ? property_context::suback : property_context::unsuback;
+        const auto props = read_properties(r, where, sender::server);
+        if (!props) return props.error();
+        a.properties = *props;
+    }
+    if (r.at_end()) {
+        return make_error(t == packet_type::suback ? errc::suback_reason_codes_missing
+                                                   : errc::unsuback_reason_codes_missing,
+                          r.position());
+    }
+    const std::size_t payload_at = r.position();
+    while (!r.at_end()) {
+        const std::size_t at = r.position();
+        if (auto ok = check_reason_code(t, *r.read_u8(), at, v, sender::server); !ok) return ok.error();
+    }
+    a.reason_codes = reason_code_list::from_wire(r.input().subview(payload_at), r.position() - payload_at);
+    return packet(a);
+}
+
+// DISCONNECT (5.0) and AUTH: Remaining Length 0 means reason code 0 and no properties.
+template <class P>
+constexpr result<packet> decode_reason_and_properties(byte_reader& r, packet_type t, protocol_version v,
+                                                      sender from) noexcept {
+    P p;
+    const std::size_t code_at = r.position();
+    const std::uint8_t code = r.at_end() ? 0 : *r.read_u8();
+    if (auto ok = check_reason_code(t, code, code_at, v, from); !ok) return ok.error();
+    if (r.at_end() && code_at == r.position()) return packet(p);
+    p.reason_code = static_cast<reason_code>(code);
+    const bool is_auth = t == packet_type::auth;
+    // DISCONNECT may stop after the reason code; AUTH may not.
+    if (!r.at_end() || is_auth) {
+        const std::size_t props_at = r.position();
+        const auto props =
+            read_properties(r, is_auth ? property_context::auth : property_context::disconnect, from);
+        if (!props) return props.error();
+        p.properties = *props;
+        if (is_auth && !p.properties.authentication_method()) {
+            return make_error(errc::authentication_method_missing, props_at);
+        }
+    }
+    if (auto ok = expect_end(r); !ok) return ok.error();
+    return packet(p);
+}
+
+// The flags a packet type must carry, or -1 for PUBLISH, whose flags carry DUP, QoS and RETAIN.
+constexpr int required_flags(packet_type t) noexcept {
+    switch (t) {
+        case packet_type::publish: return -1;
+        case packet_type::pubrel:
+        case packet_type::subscribe:
+        case packet_type::unsubscribe: return 0x02;
+        default: return 0;
+    }
+}
+
+constexpr errc flags_errc(packet_type t) noexcept {
+    switch (t) {
+        case packet_type::pubrel: return errc::pubrel_flags_invalid;
+        case packet_type::subscribe: return errc::subscribe_flags_invalid;
+        case packet_type::unsubscribe: return errc::unsubscribe_flags_invalid;
+        case packet_type::disconnect: return errc::disconnect_flags_invalid;
+        case packet_type::auth: return errc::auth_flags_invalid;
+        default: return errc::reserved_flags_invalid;
+    }
+}
+
+constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h, protocol_version v,
+                                     sender from) noexcept {
+    const int flags = required_flags(h.type);
+    if (flags >= 0 && h.flags != flags) return make_error(flags_errc(h.type), 0);
+
+    byte_reader r(in, h.size, in.size());
+    switch (h.type) {
+        case packet_type::connect: break;  // decoded by decode_connect()
+        case packet_type::connack: return decode_connack(r, v);
+        case packet_type::publish: return decode_publish(r, h, v, from);
+        case packet_type::puback: return decode_publish_response<puback>(r, v, from);
+        case packet_type::pubrec: return decode_publish_response<pubrec>(r, v, from);
+        case packet_type::pubrel: return decode_publish_response<pubrel>(r, v, from);
+        case packet_type::pubcomp: return decode_publish_response<pubcomp>(r, v, from);
+        case packet_type::subscribe: return decode_subscribe(r, v);
+        case packet_type::suback: return decode_subscribe_response<suback>(r, packet_type::suback, v);
+        case packet_type::unsubscribe: return decode_unsubscribe(r, v);
+        case packet_type::unsuback: return decode_subscribe_response<unsuback>(r, packet_type::unsuback, v);
+        case packet_type::pingreq:
+            if (auto ok = expect_end(r); !ok) return ok.error();
+            return packet(pingreq{});
+        case packet_type::pingresp:
+            if (auto ok = expect_end(r); !ok) return ok.error();
+            return packet(pingresp{});
+        case packet_type::disconnect:
+            if (!is_v5(v)) {
+                if (auto ok = expect_end(r); !ok) return ok.error();
+                return packet(disconnect{});
+            }
+            return decode_reason_and_properties<disconnect>(r, packet_type::disconnect, v, from);
+        case packet_type::auth: return decode_reason_and_properties<auth>(r, packet_type::auth, v, from);
+    }
+    return make_error(errc::packet_type_invalid, 0);
+}
+
+}  // namespace detail
+
+// Decodes the one packet that `bytes` holds. Errors: every rule of the version, `truncated` when
+// `bytes` ends inside the packet, `trailing_bytes` when bytes follow it.
+constexpr result<packet> decode(const bytes_view& bytes, protocol_version version,
+                                sender from = sender::any) noexcept {
+    const auto f = frame(bytes, largest_packet_size, version);
+    if (!f) return detail::with_version(f.error(), version);
+    if (!f->complete) return detail::with_version(make_error(errc::truncated, bytes.size()), version);
+    if (f->header.packet_size() != bytes.size()) {
+        return detail::with_version(make_error(errc::trailing_bytes, f->header.packet_size()), version);
+    }
+    if (!may_send(f->header.type, from, version)) {
+        return detail::with_version(make_error(errc::packet_direction_invalid, 0), version);
+    }
+    // A CONNECT names its own version, and its errors carry it.
+    if (f->header.type == packet_type::connect) return detail::decode_connect(bytes, f->header, version);
+    auto p = detail::decode_body(bytes, f->header, version, from);
+    if (!p) return detail::with_version(p.error(), version);
+    return p;
+}
+
+}  // namespace sansmqtt

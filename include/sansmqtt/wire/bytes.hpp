@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace sansmqtt {
 
@@ -32,9 +34,16 @@ public:
     constexpr bytes_view(const char* data, std::size_t size) noexcept : chars_(data), size_(size) {}
     constexpr bytes_view(std::string_view chars) noexcept : chars_(chars.data()), size_(chars.size()) {}
     template <std::size_t N>
-    constexpr bytes_view(const std::array<std::uint8_t, N>& a) noexcept : bytes_(a.data()), size_(N) {}
-    template <std::size_t N>
     constexpr bytes_view(const std::uint8_t (&a)[N]) noexcept : bytes_(a), size_(N) {}
+    // Any contiguous container of bytes: std::array<std::uint8_t, N>, std::vector<std::uint8_t>, ...
+    template <class C, std::enable_if_t<std::is_same_v<decltype(std::declval<const C&>().data()), const std::uint8_t*>,
+                                        int> = 0>
+    constexpr bytes_view(const C& c) noexcept : bytes_(c.data()), size_(c.size()) {}
+    // Anything convertible to std::string_view: std::string, string literals, ...
+    template <class S, std::enable_if_t<std::is_convertible_v<const S&, std::string_view> &&
+                                            !std::is_same_v<S, std::string_view>,
+                                        int> = 0>
+    constexpr bytes_view(const S& s) noexcept : bytes_view(std::string_view(s)) {}
 
     constexpr std::size_t size() const noexcept { return size_; }
     constexpr bool empty() const noexcept { return size_ == 0; }
@@ -102,6 +111,11 @@ public:
         : bytes_(std::string_view(nul_terminated)) {}
     constexpr text_view(const char* data, std::size_t size) noexcept : bytes_(data, size) {}
     constexpr text_view(std::string_view s) noexcept : bytes_(s) {}
+    // Anything else convertible to std::string_view, such as std::string.
+    template <class S, std::enable_if_t<std::is_convertible_v<const S&, std::string_view> &&
+                                            !std::is_same_v<S, std::string_view> && !std::is_convertible_v<const S&, const char*>,
+                                        int> = 0>
+    constexpr text_view(const S& s) noexcept : bytes_(std::string_view(s)) {}
     constexpr explicit text_view(bytes_view b) noexcept : bytes_(b) {}
 
     constexpr const bytes_view& bytes() const noexcept { return bytes_; }

@@ -5,7 +5,8 @@
 #      tests (C++17), plus the smoke set as C++20 and C++23 (-fno-exceptions -fno-rtti throughout);
 #   3. the unit suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) each, under ASan + UBSan;
-#   5. a count of the specification statements the tests name.
+#   5. a project using sansmqtt by vendored include/, as a meson subproject, and through CMake;
+#   6. a count of the specification statements the tests name.
 # Ends with one summary line. Environment: FUZZ_SECONDS, JOBS (default 2), BUILD_ROOT.
 set -euo pipefail
 
@@ -19,7 +20,7 @@ start=$(date +%s)
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- 1. packages ------------------------------------------------------------------------
-packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config)
+packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -87,7 +88,11 @@ if [ -f fuzz/meson.build ]; then
   fuzz_note="$count fuzz targets x ${fuzz_seconds}s, no crash"
 fi
 
-# ---- 5. conformance count ---------------------------------------------------------------
+# ---- 5. the ways a project takes sansmqtt in: vendored include/, meson subproject, CMake ----
+say "consumers"
+tests/consumers/run.sh "$build_root/consumers"
+
+# ---- 6. conformance count ---------------------------------------------------------------
 say "statements named by tests"
 conformance=$(python3 tests/conformance.py "$build_root/gcc/tests/unit-tests")
 echo "$conformance"

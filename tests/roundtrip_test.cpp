@@ -224,8 +224,12 @@ TEST_CASE("v3.1.1 and v5 round trip DISCONNECT") {
           reason_code::server_shutting_down);
 }
 
-TEST_CASE("v5 round trip AUTH") {
-    check_wire(auth{}, protocol_version::v5, hex("f0 00"), sender::server);
+TEST_CASE("v5 [MQTT-4.12.0-5] round trip AUTH; an AUTH without Authentication Method is refused in every form") {
+    const bytes empty = hex("f0 00");
+    CHECK(decode_invalid(empty, protocol_version::v5, errc::authentication_method_missing).offset == 2);
+    const bytes written_out = hex("f0 02 00 00");
+    CHECK(decode_invalid(written_out, protocol_version::v5, errc::authentication_method_missing).offset == 3);
+    encode_invalid(auth{}, protocol_version::v5, errc::authentication_method_missing, sender::server);
     bytes ps;
     const properties props = build_properties(ps, [](property_builder& b) {
         b.authentication_method("SCRAM-SHA-1").authentication_data(bytes_view(std::string_view("c=biws"))).reason_string("go");

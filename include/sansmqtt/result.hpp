@@ -224,8 +224,8 @@ constexpr errc_info describe(errc code) noexcept {
             return {"authentication_data_without_method", "", "", protocol_error,
                     "Authentication Data requires an Authentication Method."};
         case errc::authentication_method_missing:
-            return {"authentication_method_missing", "", "", protocol_error,
-                    "An AUTH packet with properties must carry an Authentication Method."};
+            return {"authentication_method_missing", "MQTT-4.12.0-5", "", protocol_error,
+                    "Every AUTH packet must carry the Authentication Method, so it is never empty."};
         case errc::response_topic_wildcard:
             return {"response_topic_wildcard", "MQTT-3.3.2-14", "", protocol_error,
                     "A Response Topic must not contain wildcard characters."};

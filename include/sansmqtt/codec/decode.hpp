@@ -227,8 +227,10 @@ constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, p
     if (p.qos == qos::at_most_once && p.dup) return make_error(errc::publish_dup_at_qos0, 0);
 
     const std::size_t topic_at = r.position();
-    const auto topic = read_topic_name(r, is_v5(v));
+    // An empty Topic Name is reported at its length field, as in 5.0 below and as encode() does.
+    const auto topic = read_topic_name(r, true);
     if (!topic) return topic.error();
+    if (!is_v5(v) && topic->empty()) return make_error(errc::topic_empty, topic_at);
     p.topic = *topic;
     if (p.qos != qos::at_most_once) {
         const auto id = read_packet_id(r);
@@ -361,11 +363,14 @@ constexpr result<packet> decode_subscribe_response(byte_reader& r, packet_type t
     return packet(a);
 }
 
-// DISCONNECT (5.0) and AUTH: Remaining Length 0 means reason code 0 and no properties.
+// DISCONNECT (5.0) and AUTH: Remaining Length 0 means reason code 0 and no properties. An AUTH
+// always needs its Authentication Method [MQTT-4.12.0-5], so for AUTH that short form is refused
+// (as the written-out form f0 02 00 00 is): 3.15.2.1 permits the form, 4.12.0-5 rules it out.
 template <class P>
 constexpr result<packet> decode_reason_and_properties(byte_reader& r, packet_type t, protocol_version v,
                                                       sender from) noexcept {
     P p;
+    if (t == packet_type::auth && r.at_end()) return make_error(errc::authentication_method_missing, r.position());
     const std::size_t code_at = r.position();
     const std::uint8_t code = r.at_end() ? 0 : *r.read_u8();
     if (auto ok = check_reason_code(t, code, code_at, v, from); !ok) return ok.error();

@@ -157,20 +157,20 @@ constexpr result<std::uint32_t> body_size(const empty_packet<T>&, protocol_versi
 }
 
 // DISCONNECT and AUTH.
-template <class P>
-constexpr result<std::uint32_t> reason_and_properties_size(const P& p, protocol_version v, bool may_stop_after_code) noexcept {
+constexpr result<std::uint32_t> body_size(const disconnect& d, protocol_version v) noexcept {
     size_counter n;
-    if (is_v5(v) && !v5_ack_is_short(p.reason_code, p.properties)) {
+    if (is_v5(v) && !v5_ack_is_short(d.reason_code, d.properties)) {
         n.add(1);
-        if (!p.properties.empty() || !may_stop_after_code) n.block(p.properties, v);
+        if (!d.properties.empty()) n.block(d.properties, v);
     }
     return n.remaining_length();
 }
-constexpr result<std::uint32_t> body_size(const disconnect& d, protocol_version v) noexcept {
-    return reason_and_properties_size(d, v, true);
-}
+// AUTH always has a reason code and properties (the Authentication Method is required).
 constexpr result<std::uint32_t> body_size(const auth& a, protocol_version v) noexcept {
-    return reason_and_properties_size(a, v, false);
+    size_counter n;
+    n.add(1);
+    n.block(a.properties, v);
+    return n.remaining_length();
 }
 
 // ---- Field writers that check the rules first ---------------------------------------------
@@ -279,7 +279,8 @@ constexpr result<void> encode_body(byte_writer& w, const connack& c, protocol_ve
 
 constexpr result<void> encode_body(byte_writer& w, const publish& p, protocol_version v, sender from) noexcept {
     // The fixed header flags were checked by check_publish_flags().
-    const bool alias = is_v5(v) && p.properties.topic_alias().has_value();
+    // An empty Topic Name needs a Topic Alias; only then is the property block searched.
+    const bool alias = p.topic.empty() && is_v5(v) && p.properties.topic_alias().has_value();
     if (p.topic.empty() && !alias) return at(errc::topic_empty, w);
     if (auto ok = put_topic_name(w, p.topic, alias); !ok) return ok;
     if (p.qos != qos::at_most_once) {
@@ -384,9 +385,8 @@ constexpr result<void> encode_body(byte_writer& w, const auth& a, protocol_versi
     if (!is_allowed_reason_code(packet_type::auth, static_cast<std::uint8_t>(a.reason_code), v, from)) {
         return at(errc::auth_reason_code_invalid, w);
     }
-    if (v5_ack_is_short(a.reason_code, a.properties)) return {};
-    w.write_u8(static_cast<std::uint8_t>(a.reason_code));
     if (!a.properties.authentication_method()) return at(errc::authentication_method_missing, w);
+    w.write_u8(static_cast<std::uint8_t>(a.reason_code));
     return put_properties(w, a.properties, property_context::auth, from, v);
 }
 

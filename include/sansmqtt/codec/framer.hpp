@@ -42,25 +42,30 @@ struct frame_status {
 // variable_byte_integer_* and packet_too_large (offset 1).
 constexpr result<frame_status> frame(const bytes_view& received, std::uint32_t maximum_packet_size,
                                      protocol_version v) noexcept {
+    const auto fail = [v](errc code, std::size_t offset) {
+        error e = make_error(code, offset);
+        e.version = v;
+        return e;
+    };
     frame_status s;
     if (received.empty()) {
         s.needed = 2;
         return s;
     }
     const std::uint8_t first = received[0];
-    if (!is_defined(static_cast<std::uint8_t>(first >> 4), v)) return make_error(errc::packet_type_invalid, 0);
+    if (!is_defined(static_cast<std::uint8_t>(first >> 4), v)) return fail(errc::packet_type_invalid, 0);
 
     const auto length = read_variable_byte_integer(received, 1, is_v5(v));
-    if (!length) return length.error();
+    if (!length) return fail(length.error().code, length.error().offset);
     if (!length->complete()) {
         // Even the bytes so far can prove the packet too large: k length bytes, all with the
         // continuation bit, mean a value of at least their groups, plus 128^k when the shortest
-        // form is required (the final byte is then not 0).
+        // form is required and k > 0 (the final byte is then not 0; a first byte may be 0).
         const std::size_t k = received.size() - 1;
         std::uint64_t at_least = 1 + (k + 1);
         for (std::size_t i = 0; i < k; ++i) at_least += std::uint64_t{received[1 + i] & 0x7Fu} << (7 * i);
-        if (is_v5(v)) at_least += std::uint64_t{1} << (7 * k);
-        if (at_least > maximum_packet_size) return make_error(errc::packet_too_large, 1);
+        if (is_v5(v) && k > 0) at_least += std::uint64_t{1} << (7 * k);
+        if (at_least > maximum_packet_size) return fail(errc::packet_too_large, 1);
         s.needed = 1;
         return s;
     }
@@ -69,7 +74,7 @@ constexpr result<frame_status> frame(const bytes_view& received, std::uint32_t m
     s.header.flags = static_cast<std::uint8_t>(first & 0x0Fu);
     s.header.remaining_length = length->value;
     s.header.size = static_cast<std::uint8_t>(1 + length->length);
-    if (s.header.packet_size() > maximum_packet_size) return make_error(errc::packet_too_large, 1);
+    if (s.header.packet_size() > maximum_packet_size) return fail(errc::packet_too_large, 1);
     if (received.size() >= s.header.packet_size()) {
         s.complete = true;
     } else {
@@ -123,6 +128,11 @@ public:
         while (st.consumed < input.size()) {
             if (packet_size_ == 0) {
                 // Header not known yet: take one byte at a time, so no byte of the next packet is taken.
+                // A fixed header longer than the storage belongs to a packet larger than it.
+                if (buffered_ == storage_.size()) {
+                    reset();
+                    return too_small();
+                }
                 storage_[buffered_++] = input[st.consumed++];
                 const auto f = frame(bytes_view(storage_.data(), buffered_), maximum_packet_size_, version_);
                 if (!f) {
@@ -132,7 +142,7 @@ public:
                 if (f->header_known) {
                     if (f->header.packet_size() > storage_.size()) {
                         reset();
-                        return make_error(errc::buffer_too_small, 1, error_category::resource);
+                        return too_small();
                     }
                     packet_size_ = f->header.packet_size();
                 }
@@ -155,6 +165,12 @@ public:
     }
 
 private:
+    constexpr error too_small() const noexcept {
+        error e = make_error(errc::buffer_too_small, 1, error_category::resource);
+        e.version = version_;
+        return e;
+    }
+
     mutable_bytes storage_;
     std::uint32_t maximum_packet_size_;
     protocol_version version_;

@@ -142,12 +142,27 @@ inline constexpr property_info property_table[] = {
 
 }  // namespace detail
 
+namespace detail {
+
+// property_table index by identifier (0x00..0x2A), -1 where no property is defined.
+struct property_index {
+    std::int8_t at[0x2B] = {};
+    constexpr property_index() noexcept {
+        for (auto& a : at) a = -1;
+        for (std::size_t i = 0; i < sizeof property_table / sizeof property_table[0]; ++i) {
+            at[static_cast<std::uint8_t>(property_table[i].id)] = static_cast<std::int8_t>(i);
+        }
+    }
+};
+inline constexpr property_index property_index_table{};
+
+}  // namespace detail
+
 // The table entry of a property identifier, or nullptr when MQTT 5.0 defines no such property.
 constexpr const property_info* find_property_info(std::uint32_t id) noexcept {
-    for (const property_info& info : detail::property_table) {
-        if (static_cast<std::uint32_t>(info.id) == id) return &info;
-    }
-    return nullptr;
+    if (id >= sizeof detail::property_index_table.at) return nullptr;
+    const std::int8_t i = detail::property_index_table.at[id];
+    return i < 0 ? nullptr : &detail::property_table[i];
 }
 
 constexpr property_type type_of(property_id id) noexcept { return find_property_info(static_cast<std::uint8_t>(id))->type; }
@@ -181,8 +196,10 @@ struct property {
 namespace detail {
 
 // Reads one property at r's position without applying any rule beyond its encoding. Errors:
-// variable_byte_integer_*, property_unknown, property_truncated, utf8_*.
-constexpr result<property> read_property(byte_reader& r) noexcept {
+// variable_byte_integer_*, property_unknown, property_truncated, and utf8_* when `check_text`.
+// Reading a block that was checked already (a decoded packet's) skips the UTF-8 check; lengths
+// are always bounds-checked.
+constexpr result<property> read_property(byte_reader& r, bool check_text = true) noexcept {
     const std::size_t at = r.position();
     const auto id = r.read_variable_byte_integer(true);
     if (!id) return make_error(id.error().code == errc::truncated ? errc::property_truncated : id.error().code, at);
@@ -220,7 +237,7 @@ constexpr result<property> read_property(byte_reader& r) noexcept {
             break;
         }
         case property_type::utf8_string: {
-            const auto v = r.read_utf8();
+            const auto v = r.read_utf8(check_text);
             if (!v) return truncated(v.error());
             p.string = *v;
             break;
@@ -232,9 +249,9 @@ constexpr result<property> read_property(byte_reader& r) noexcept {
             break;
         }
         case property_type::utf8_string_pair: {
-            const auto name = r.read_utf8();
+            const auto name = r.read_utf8(check_text);
             if (!name) return truncated(name.error());
-            const auto value = r.read_utf8();
+            const auto value = r.read_utf8(check_text);
             if (!value) return truncated(value.error());
             p.pair = {*name, *value};
             break;
@@ -278,7 +295,7 @@ public:
                 return;
             }
             byte_reader r(wire_, next_, wire_.size());
-            const auto p = detail::read_property(r);
+            const auto p = detail::read_property(r, false);
             if (!p) {
                 at_ = next_ = end_pos;
                 return;
@@ -421,7 +438,8 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
         if (!read) return read.error();
         const property& p = *read;
         const auto id = static_cast<std::uint8_t>(p.id);
-        if (!is_allowed(p.id, where)) return make_error(errc::property_not_allowed, at);
+        const property_info& info = *find_property_info(id);
+        if ((info.contexts & bit(where)) == 0) return make_error(errc::property_not_allowed, at);
 
         // Only User Property repeats, and Subscription Identifier in a PUBLISH from the Server.
         const std::uint64_t mask = std::uint64_t{1} << id;
@@ -466,7 +484,7 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
             default:
                 break;
         }
-        if (p.type() == property_type::byte && p.integer > 1) return make_error(errc::property_byte_invalid, at);
+        if (info.type == property_type::byte && p.integer > 1) return make_error(errc::property_byte_invalid, at);
     }
     if (has_data && !has_method) return make_error(errc::authentication_data_without_method, data_at);
     return {};

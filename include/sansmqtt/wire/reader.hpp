@@ -82,15 +82,18 @@ public:
         return v;
     }
 
-    // UTF-8 Encoded String: Binary Data whose bytes pass check_utf8().
-    constexpr result<text_view> read_utf8() noexcept {
-        const std::size_t at = pos_;
-        const auto v = read_binary();
-        if (!v) return v.error();
-        if (const auto ok = check_utf8(*v); !ok) {
-            return make_error(ok.error().code, at + 2 + ok.error().offset);
+    // UTF-8 Encoded String: Binary Data whose bytes pass check_utf8(). `check` false skips the
+    // UTF-8 check (for text that was checked before); the length is checked either way.
+    constexpr result<text_view> read_utf8(bool check = true) noexcept {
+        if (remaining() < 2) return make_error(errc::truncated, pos_);
+        const std::size_t len = std::size_t{in_[pos_]} << 8 | in_[pos_ + 1];
+        if (remaining() - 2 < len) return make_error(errc::truncated, pos_);
+        const bytes_view v = in_.subview(pos_ + 2, len);
+        if (check) {
+            if (const auto ok = check_utf8(v); !ok) return make_error(ok.error().code, pos_ + 2 + ok.error().offset);
         }
-        return text_view(*v);
+        pos_ += 2 + len;
+        return text_view(v);
     }
 
 private:

@@ -512,8 +512,9 @@ std::pair<std::string, bool> inspect_line(std::string_view line, const options& 
 
 // ---- Command line --------------------------------------------------------------------------
 
-int usage_error(const std::string& what) {
-    std::fprintf(stderr, "mqtt-inspect: %s\n%s", what.c_str(), usage_text);
+// Exit status 2: a message on standard error, with the usage line when the command line was wrong.
+int usage_error(const std::string& what, bool show_usage = true) {
+    std::fprintf(stderr, "mqtt-inspect: %s\n%s", what.c_str(), show_usage ? usage_text : "");
     return 2;
 }
 
@@ -581,7 +582,7 @@ int main(int argc, char** argv) {
 
     const bool from_stdin = opt.file.empty() || opt.file == "-";
     std::FILE* in = from_stdin ? stdin : std::fopen(opt.file.c_str(), "rb");
-    if (in == nullptr) return usage_error("cannot open " + opt.file + ": " + std::strerror(errno));
+    if (in == nullptr) return usage_error("cannot open " + opt.file + ": " + std::strerror(errno), false);
 
     bool all_ok = true;
     std::string line;
@@ -596,7 +597,7 @@ int main(int argc, char** argv) {
     if (std::ferror(in)) {
         const int err = errno;
         return usage_error("cannot read " + (from_stdin ? std::string("standard input") : opt.file) + ": " +
-                           std::strerror(err));
+                           std::strerror(err), false);
     }
     if (!from_stdin) std::fclose(in);
     return all_ok ? 0 : 1;

@@ -8,6 +8,7 @@ to run it:
     # args: --protocol 3.1.1 @IN     arguments; @IN is CASE.in's path, @DIR its directory.
                                      Without @IN, CASE.in is fed on standard input.
     # exit: 1                        the expected exit status
+    # out: other.out                 optional: compare with other.out instead of CASE.out
 CASE.out holds the exact expected standard output (empty for usage errors). Standard error is
 not compared. The expected files are written by hand from the contract (inspect-json.md), never
 recorded from the tool's output.
@@ -19,11 +20,13 @@ import subprocess
 import sys
 
 
-def header(lines, name):
+def header(lines, name, default=None):
     prefix = "# " + name + ":"
     for line in lines:
         if line.startswith(prefix):
             return line[len(prefix):].strip()
+    if default is not None:
+        return default
     raise SystemExit(f"missing '{prefix}' header line")
 
 
@@ -37,7 +40,8 @@ def main():
     lines = input_bytes.decode("utf-8", "replace").splitlines()
     args = [a.replace("@IN", case_in).replace("@DIR", case_dir) for a in shlex.split(header(lines, "args"))]
     expected_status = int(header(lines, "exit"))
-    with open(case_in[: -len(".in")] + ".out", "rb") as f:
+    out_file = os.path.join(case_dir, header(lines, "out", os.path.basename(case_in[: -len(".in")] + ".out")))
+    with open(out_file, "rb") as f:
         expected_out = f.read()
 
     use_stdin = not any("@IN" in a for a in shlex.split(header(lines, "args")))
@@ -47,7 +51,7 @@ def main():
     ok = True
     if run.stdout != expected_out:
         ok = False
-        print("standard output differs from " + os.path.basename(case_in[: -len(".in")] + ".out") + ":")
+        print("standard output differs from " + os.path.basename(out_file) + ":")
         diff = difflib.unified_diff(expected_out.decode("utf-8", "replace").splitlines(),
                                     run.stdout.decode("utf-8", "replace").splitlines(),
                                     "expected", "actual", lineterm="")

@@ -14,11 +14,25 @@
 
 namespace sansmqtt {
 
+namespace detail {
+
+// An error of these checks, carrying the version so that rule() cites that version's statement.
+constexpr error check_error(errc code, protocol_version v) noexcept {
+    error e = make_error(code, 0);
+    e.version = v;
+    return e;
+}
+
+}  // namespace detail
+
 // A SUBACK answers a SUBSCRIBE: same Packet Identifier, one reason code per Topic Filter
 // [MQTT-3.9.3-2] (3.1.1: [MQTT-3.8.4-5]). Offsets are 0: the rule concerns whole packets.
-constexpr result<void> check_suback(const subscribe& request, const suback& response) noexcept {
-    if (request.packet_id != response.packet_id) return make_error(errc::ack_packet_id_mismatch, 0);
-    if (request.subscriptions.size() != response.reason_codes.size()) return make_error(errc::suback_count_mismatch, 0);
+constexpr result<void> check_suback(const subscribe& request, const suback& response,
+                                    protocol_version v) noexcept {
+    if (request.packet_id != response.packet_id) return detail::check_error(errc::ack_packet_id_mismatch, v);
+    if (request.subscriptions.size() != response.reason_codes.size()) {
+        return detail::check_error(errc::suback_count_mismatch, v);
+    }
     return {};
 }
 
@@ -26,9 +40,9 @@ constexpr result<void> check_suback(const subscribe& request, const suback& resp
 // Topic Filter [MQTT-3.11.3-2]. A 3.1.1 UNSUBACK has no reason codes.
 constexpr result<void> check_unsuback(const unsubscribe& request, const unsuback& response,
                                       protocol_version v) noexcept {
-    if (request.packet_id != response.packet_id) return make_error(errc::ack_packet_id_mismatch, 0);
+    if (request.packet_id != response.packet_id) return detail::check_error(errc::ack_packet_id_mismatch, v);
     const std::size_t expected = is_v5(v) ? request.topic_filters.size() : 0;
-    if (response.reason_codes.size() != expected) return make_error(errc::unsuback_count_mismatch, 0);
+    if (response.reason_codes.size() != expected) return detail::check_error(errc::unsuback_count_mismatch, v);
     return {};
 }
 

@@ -385,7 +385,8 @@ constexpr result<void> encode_body(byte_writer& w, const auth& a, protocol_versi
     if (!is_allowed_reason_code(packet_type::auth, static_cast<std::uint8_t>(a.reason_code), v, from)) {
         return at(errc::auth_reason_code_invalid, w);
     }
-    if (!a.properties.authentication_method()) return at(errc::authentication_method_missing, w);
+    // Reported where the property block starts, after the reason code, as decode() reports it.
+    if (!a.properties.authentication_method()) return at(errc::authentication_method_missing, w, 1);
     w.write_u8(static_cast<std::uint8_t>(a.reason_code));
     return put_properties(w, a.properties, property_context::auth, from, v);
 }

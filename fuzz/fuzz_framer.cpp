@@ -73,6 +73,16 @@ reference frame_all(const bytes_view& stream, std::uint32_t maximum, protocol_ve
     return ref;
 }
 
+// Bytes of the fixed header at `start` as far as the stream shows them: the type byte and the
+// length bytes up to the first without the continuation bit; at most 1 + 5.
+std::size_t header_size(const bytes_view& stream, std::size_t start) {
+    std::size_t n = 1;
+    while (n < 6 && start + n < stream.size()) {
+        if ((stream[start + n++] & 0x80u) == 0) break;
+    }
+    return n;
+}
+
 bool is_length_error(errc c) {
     return c == errc::variable_byte_integer_too_long || c == errc::variable_byte_integer_not_minimal;
 }
@@ -163,10 +173,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (!r) {
                 const errc code = r.error().code;
                 if (code == errc::buffer_too_small) {
-                    // Only a packet larger than the storage, arriving split.
-                    require(!in_packets || ref.packets[next].size > storage.size());
-                    if (!in_packets) require(ref.tail == reference::tail_kind::unfinished && size_known);
-                    require(packet_size > storage.size());
+                    // Only a packet larger than the storage, arriving split; or one whose fixed
+                    // header alone is longer than the storage, whatever its length bytes say.
+                    if (header_size(stream, start) <= storage.size()) {
+                        require(!in_packets || ref.packets[next].size > storage.size());
+                        if (!in_packets) require(ref.tail == reference::tail_kind::unfinished && size_known);
+                        require(packet_size > storage.size());
+                    }
                 } else {
                     require(!in_packets && ref.tail == reference::tail_kind::error);
                     if (ref.tail_error == errc::packet_type_invalid || code == errc::packet_type_invalid) {

@@ -37,10 +37,10 @@ void same_as_find(const std::optional<T>& typed, const std::optional<property>& 
 }
 
 // Walks a property block: iteration, the filtered views, count(), find() and every typed accessor,
-// each checked against the plain iteration. On a block that check_properties() refused this only
-// has to stay inside the block.
-inline void walk(const properties& props) {
-    std::array<std::optional<property>, 256> first{};
+// each checked against the plain iteration. On an unchecked block (`checked` false) the view
+// checks lengths but not UTF-8, so the walk only has to stay inside the block and agree with itself.
+inline void walk(const properties& props, bool checked) {
+    std::vector<property> first;  // the first occurrence of each identifier, in wire order
     std::array<std::size_t, 256> counts{};
     std::size_t n = 0;
     for (const property& p : props) {
@@ -48,7 +48,7 @@ inline void walk(const properties& props) {
         require(info != nullptr);
         require(p.type() == info->type);
         const auto id = static_cast<std::uint8_t>(p.id);
-        if (!first[id]) first[id] = p;
+        if (counts[id] == 0) first.push_back(p);
         ++counts[id];
         ++n;
         sink(p.integer + p.string.size() + p.binary.size() + p.pair.name.size() + p.pair.value.size());
@@ -56,10 +56,10 @@ inline void walk(const properties& props) {
             case property_type::byte: require(p.integer <= 0xFFu); break;
             case property_type::two_byte_integer: require(p.integer <= 0xFFFFu); break;
             case property_type::variable_byte_integer: require(p.integer <= largest_variable_byte_integer); break;
-            case property_type::utf8_string: require(check_utf8(p.string.bytes()).has_value()); break;
+            case property_type::utf8_string: require(!checked || check_utf8(p.string.bytes()).has_value()); break;
             case property_type::utf8_string_pair:
-                require(check_utf8(p.pair.name.bytes()).has_value());
-                require(check_utf8(p.pair.value.bytes()).has_value());
+                require(!checked || check_utf8(p.pair.name.bytes()).has_value());
+                require(!checked || check_utf8(p.pair.value.bytes()).has_value());
                 break;
             default: break;
         }
@@ -68,11 +68,13 @@ inline void walk(const properties& props) {
     for (const property_info& info : detail::property_table) {
         const auto id = static_cast<std::uint8_t>(info.id);
         const auto found = props.find(info.id);
-        require(found.has_value() == first[id].has_value());
+        require(found.has_value() == (counts[id] != 0));
         if (found) {
-            require(found->id == info.id && found->integer == first[id]->integer &&
-                    found->string == first[id]->string && found->binary == first[id]->binary &&
-                    found->pair == first[id]->pair);
+            const property* want = nullptr;
+            for (const property& f : first) want = f.id == info.id ? &f : want;
+            require(want != nullptr);
+            require(found->id == info.id && found->integer == want->integer && found->string == want->string &&
+                    found->binary == want->binary && found->pair == want->pair);
         }
         require(props.count(info.id) == counts[id]);
         std::size_t filtered = 0;
@@ -167,7 +169,7 @@ inline void rebuild_must_match(const properties& props) {
 // and the rebuild agree with it.
 inline void checked_block(const properties& props, property_context where, sender from) {
     require(check_properties(props, where, from).has_value());
-    walk(props);
+    walk(props, true);
     rebuild_must_match(props);
 }
 

@@ -81,10 +81,19 @@ if [ -f fuzz/meson.build ]; then
     mkdir -p "$work/$name"
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work/$name"/
     say "fuzz: $name for ${fuzz_seconds}s"
-    (cd "$work" && "$target" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-      "$work/$name" 2>&1 | tail -n 12)
+    if ! (cd "$work" && "$target" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
+          -print_final_stats=1 "$work/$name" >"$work/$name.log" 2>&1); then
+      tail -n 80 "$work/$name.log"
+      echo "sansmqtt test.sh: FAIL | $name found a crash (input saved as crash-* in the log above)"
+      exit 1
+    fi
+    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done )' "$work/$name.log" || tail -n 5 "$work/$name.log"
     count=$((count + 1))
   done
+  if [ "$count" -eq 0 ]; then
+    echo "sansmqtt test.sh: FAIL | no fuzz target was built (clang with libclang-rt-14-dev is needed)"
+    exit 1
+  fi
   fuzz_note="$count fuzz targets x ${fuzz_seconds}s, no crash"
 fi
 

@@ -264,8 +264,9 @@ constexpr result<property> read_property(byte_reader& r, bool check_text = true)
 
 // A view of an encoded property block (the bytes after the Property Length). Iterating yields the
 // properties in wire order; the typed accessors return the first occurrence. The view is meant for
-// checked blocks (from decode() or property_builder); on unchecked bytes it stops at the first
-// malformed property instead of reading past the block.
+// checked blocks (from decode(), property_builder, or check_properties()), so iterating does not
+// check UTF-8 again. On unchecked bytes it is still memory-safe: it stops at the first property
+// whose identifier or lengths are malformed and never reads past the block.
 class properties {
 public:
     constexpr properties() noexcept = default;

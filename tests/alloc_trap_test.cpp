@@ -235,10 +235,16 @@ bool trap_fires() {
     const pid_t child = fork();
     if (child == 0) {
         close(2);  // the child's abort message is expected; keep the log clear
+        // Called through volatile pointers: a new-expression whose result is unused may be
+        // elided by the compiler (clang does), and then nothing would reach the trap.
+        void* (*volatile allocate)(std::size_t) = &::operator new;
+        void* (*volatile allocate_c)(std::size_t) = &malloc;
         armed = true;
-        int* volatile p = new int(7);
+        void* p = allocate(16);
+        void* q = allocate_c(16);
         armed = false;
-        delete p;
+        ::operator delete(p);
+        free(q);
         _exit(0);
     }
     int status = 0;

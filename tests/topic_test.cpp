@@ -78,8 +78,9 @@ TEST_CASE("v5 [MQTT-4.7.1-1] [MQTT-4.7.1-2] topic filter syntax: valid and inval
         {"a/+b/c", errc::topic_filter_single_level_wildcard, 2},
         {"", errc::topic_empty, 0},
     };
-    for (const auto& [filter, code, offset] : bad) {
-        INFO(filter);
+    for (const auto& entry : bad) {
+        const auto& [filter, code, offset] = entry;
+        INFO(std::get<0>(entry));
         const auto r = check_topic_filter(filter);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == code);
@@ -97,8 +98,9 @@ TEST_CASE("v5 [MQTT-4.8.2-2] shared subscription syntax is checked in 5.0 only")
         {"$share/g#/a", errc::share_name_invalid},
         {"$share/g/a#", errc::topic_filter_multi_level_wildcard},
     };
-    for (const auto& [filter, code] : bad) {
-        INFO(filter);
+    for (const auto& entry : bad) {
+        const auto& [filter, code] = entry;
+        INFO(std::get<0>(entry));
         const auto r = check_topic_filter(filter, protocol_version::v5);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == code);

@@ -10,7 +10,9 @@ TEST_CASE("v5 [MQTT-1.5.5-1] variable byte integer: boundaries encode in the few
         {0, "00"},           {127, "7f"},          {128, "80 01"},       {16383, "ff 7f"},
         {16384, "80 80 01"}, {2097151, "ff ff 7f"}, {2097152, "80 80 80 01"}, {268435455, "ff ff ff 7f"},
     };
-    for (const auto& [value, wire] : cases) {
+    for (const auto& c : cases) {
+        const std::uint32_t value = c.first;
+        const char* const wire = c.second;
         INFO(value);
         std::array<std::uint8_t, 4> out{};
         byte_writer w(out);
@@ -71,7 +73,9 @@ TEST_CASE("v5 [MQTT-1.5.4-1] UTF-8: ill-formed sequences and surrogates are refu
         {"41 42 e2 82", 2},    // truncated sequence at the end
         {"c3 28", 0},          // bad continuation
     };
-    for (const auto& [wire, offset] : cases) {
+    for (const auto& c : cases) {
+        const char* const wire = c.first;
+        const std::uint32_t offset = c.second;
         INFO(wire);
         const bytes b = hex(wire);
         const auto r = check_utf8(view(b));

@@ -20,29 +20,8 @@ const protocol_version both[] = {v311, v5};
 
 // ---- Building packets ------------------------------------------------------------------------
 
-// A Variable Byte Integer in its shortest form.
-bytes vbi(std::size_t n) {
-    bytes out;
-    do {
-        auto b = static_cast<std::uint8_t>(n % 128);
-        n /= 128;
-        if (n != 0) b = static_cast<std::uint8_t>(b | 0x80u);
-        out.push_back(b);
-    } while (n != 0);
-    return out;
-}
-
-bytes packet_of(std::uint8_t first, const bytes& body) { return concat({bytes{first}, vbi(body.size()), body}); }
-
-bytes field(const bytes& content) {
-    return concat({bytes{static_cast<std::uint8_t>(content.size() >> 8), static_cast<std::uint8_t>(content.size() & 0xFF)},
-                   content});
-}
-bytes field(std::string_view text) { return field(bytes(text.begin(), text.end())); }
-bytes text(std::string_view s) { return bytes(s.begin(), s.end()); }
-
 // A Property Length and the block.
-bytes props(const bytes& block) { return concat({vbi(block.size()), block}); }
+bytes props(const bytes& block) { return concat({variable_byte_integer_bytes(block.size()), block}); }
 
 // CONNECT: name "MQTT", the level, flags, Keep Alive 60, properties (5.0 only) and the payload.
 bytes connect_packet(protocol_version v, std::uint8_t flags, const bytes& properties, const bytes& payload) {

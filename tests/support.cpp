@@ -40,6 +40,30 @@ bytes concat(std::initializer_list<bytes> parts) {
     return out;
 }
 
+bytes variable_byte_integer_bytes(std::size_t n) {
+    bytes out;
+    do {
+        auto b = static_cast<std::uint8_t>(n % 128);
+        n /= 128;
+        if (n != 0) b = static_cast<std::uint8_t>(b | 0x80u);
+        out.push_back(b);
+    } while (n != 0);
+    return out;
+}
+
+bytes packet_of(std::uint8_t first, const bytes& body) {
+    return concat({bytes{first}, variable_byte_integer_bytes(body.size()), body});
+}
+
+bytes field(const bytes& content) {
+    return concat({bytes{static_cast<std::uint8_t>(content.size() >> 8), static_cast<std::uint8_t>(content.size() & 0xFF)},
+                   content});
+}
+
+bytes field(std::string_view content) { return field(text(content)); }
+
+bytes text(std::string_view s) { return bytes(s.begin(), s.end()); }
+
 std::vector<bytes> frame_all(const bytes& stream, std::size_t piece, protocol_version v,
                              std::uint32_t maximum_packet_size) {
     bytes storage(stream.size() + 1);

@@ -26,6 +26,13 @@ std::string to_hex(const bytes_view& b);
 inline bytes_view view(const bytes& b) { return bytes_view(b.data(), b.size()); }
 bytes concat(std::initializer_list<bytes> parts);
 
+// Building wire bytes by hand, for packets whose lengths are easier computed than counted.
+bytes variable_byte_integer_bytes(std::size_t n);               // shortest form
+bytes packet_of(std::uint8_t first, const bytes& body);        // first byte, Remaining Length, body
+bytes field(const bytes& content);                             // two-byte length, then the bytes
+bytes field(std::string_view content);
+bytes text(std::string_view s);                                // the bytes of s, no length
+
 // Decodes a packet that must be valid, and checks framing and the round trip (see above).
 // The returned packet's views point into `b`.
 packet decode_valid(const bytes& b, protocol_version v, sender from = sender::any);

@@ -15,28 +15,6 @@ namespace {
 
 constexpr protocol_version v311 = protocol_version::v3_1_1;
 
-// A packet from its first byte and its body; the Remaining Length is written in its shortest form.
-bytes packet_of(std::uint8_t first, const bytes& body) {
-    bytes out{first};
-    std::size_t n = body.size();
-    do {
-        auto b = static_cast<std::uint8_t>(n % 128);
-        n /= 128;
-        if (n != 0) b = static_cast<std::uint8_t>(b | 0x80u);
-        out.push_back(b);
-    } while (n != 0);
-    out.insert(out.end(), body.begin(), body.end());
-    return out;
-}
-
-// A length-prefixed field (UTF-8 Encoded String or Binary Data) holding the given bytes.
-bytes field(const bytes& content) {
-    bytes out{static_cast<std::uint8_t>(content.size() >> 8), static_cast<std::uint8_t>(content.size() & 0xFF)};
-    out.insert(out.end(), content.begin(), content.end());
-    return out;
-}
-bytes field(std::string_view text) { return field(bytes(text.begin(), text.end())); }
-
 // A 3.1.1 CONNECT: protocol name "MQTT", level 4, the Connect Flags `flags`, Keep Alive 60, then
 // `payload`. While the packet is shorter than 130 bytes the flags are at offset 9 and the payload
 // starts at offset 12.
@@ -71,7 +49,6 @@ bytes subscribe_with_filter(const bytes& filter) { return packet_of(0x82, concat
 // An UNSUBSCRIBE (packet id 1) with one filter.
 bytes unsubscribe_with_filter(const bytes& filter) { return packet_of(0xa2, concat({hex("00 01"), field(filter)})); }
 
-bytes text(std::string_view s) { return bytes(s.begin(), s.end()); }
 
 // decode_valid() for bytes whose decoded packet is not looked at.
 void accept(const bytes& b, protocol_version v, sender from = sender::any) { (void)decode_valid(b, v, from); }

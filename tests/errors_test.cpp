@@ -75,3 +75,31 @@ TEST_CASE("v5 errors: decode reports the version it applied, and a CONNECT the v
     CHECK(e.rule() == "MQTT-3.1.2-3");
     CHECK(e.offset == 9);
 }
+
+TEST_CASE("v5 reason codes: every code a 5.0 packet may carry has its Table 2-6 name") {
+    const packet_type types[] = {packet_type::connack, packet_type::puback, packet_type::pubrec, packet_type::pubrel,
+                                 packet_type::pubcomp, packet_type::suback, packet_type::unsuback,
+                                 packet_type::disconnect, packet_type::auth};
+    int named = 0;
+    for (const packet_type t : types) {
+        for (unsigned code = 0; code < 256; ++code) {
+            if (!is_allowed_reason_code(t, static_cast<std::uint8_t>(code), protocol_version::v5)) continue;
+            INFO(to_string(t) << " " << code);
+            CHECK(reason_code_name(static_cast<reason_code>(code), t) != "Unknown reason code");
+            ++named;
+        }
+    }
+    CHECK(named == 22 + 9 + 9 + 2 + 2 + 12 + 7 + 30 + 3);
+    CHECK(reason_code_name(reason_code::success, packet_type::disconnect) == "Normal disconnection");
+    CHECK(reason_code_name(reason_code::granted_qos_0, packet_type::suback) == "Granted QoS 0");
+    CHECK(reason_code_name(reason_code::packet_identifier_not_found) == "Packet Identifier not found");
+    CHECK(reason_code_name(static_cast<reason_code>(0x03)) == "Unknown reason code");
+    CHECK(is_failure(reason_code::unspecified_error));
+    CHECK_FALSE(is_failure(reason_code::no_matching_subscribers));
+}
+
+TEST_CASE("v3.1.1 CONNACK return codes 0-5 have their names, 6 and above are reserved") {
+    CHECK(connect_return_code_name(connect_return_code::accepted) == "Connection accepted");
+    CHECK(connect_return_code_name(connect_return_code::not_authorized) == "Not authorized");
+    CHECK(connect_return_code_name(static_cast<connect_return_code>(6)) == "Reserved return code");
+}

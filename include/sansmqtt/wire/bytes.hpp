@@ -81,14 +81,6 @@ public:
                                  : std::string_view(reinterpret_cast<const char*>(bytes_), size_);
     }
 
-    // Offset of this view's first byte inside `whole`, when both refer to the same kind of memory.
-    // Precondition: this view lies inside `whole`.
-    constexpr std::size_t offset_in(const bytes_view& whole) const noexcept {
-        if (size_ == 0 && bytes_ == nullptr && chars_ == nullptr) return 0;
-        return chars_ != nullptr ? static_cast<std::size_t>(chars_ - whole.chars_)
-                                 : static_cast<std::size_t>(bytes_ - whole.bytes_);
-    }
-
     friend constexpr bool operator==(const bytes_view& a, const bytes_view& b) noexcept {
         if (a.size_ != b.size_) return false;
         if (a.size_ == 0) return true;

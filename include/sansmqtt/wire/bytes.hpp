@@ -35,11 +35,11 @@ public:
     constexpr bytes_view(std::string_view chars) noexcept : chars_(chars.data()), size_(chars.size()) {}
     template <std::size_t N>
     constexpr bytes_view(const std::uint8_t (&a)[N]) noexcept : bytes_(a), size_(N) {}
-    // Any contiguous container of bytes: std::array<std::uint8_t, N>, std::vector<std::uint8_t>, ...
+    // Any contiguous container of bytes whose data() is const std::uint8_t* (std::array, a byte vector).
     template <class C, std::enable_if_t<std::is_same_v<decltype(std::declval<const C&>().data()), const std::uint8_t*>,
                                         int> = 0>
     constexpr bytes_view(const C& c) noexcept : bytes_(c.data()), size_(c.size()) {}
-    // Anything convertible to std::string_view: std::string, string literals, ...
+    // Anything convertible to std::string_view: string literals, standard strings, ...
     template <class S, std::enable_if_t<std::is_convertible_v<const S&, std::string_view> &&
                                             !std::is_same_v<S, std::string_view>,
                                         int> = 0>
@@ -106,7 +106,7 @@ public:
         : bytes_(std::string_view(nul_terminated)) {}
     constexpr text_view(const char* data, std::size_t size) noexcept : bytes_(data, size) {}
     constexpr text_view(std::string_view s) noexcept : bytes_(s) {}
-    // Anything else convertible to std::string_view, such as std::string.
+    // Anything else convertible to std::string_view, such as a standard string.
     template <class S, std::enable_if_t<std::is_convertible_v<const S&, std::string_view> &&
                                             !std::is_same_v<S, std::string_view> && !std::is_convertible_v<const S&, const char*>,
                                         int> = 0>

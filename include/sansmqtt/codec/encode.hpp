@@ -278,7 +278,7 @@ constexpr result<void> encode_body(byte_writer& w, const connack& c, protocol_ve
 }
 
 constexpr result<void> encode_body(byte_writer& w, const publish& p, protocol_version v, sender from) noexcept {
-    // The fixed header flags were checked by check_publish_flags().
+    // DUP, QoS and the Packet Identifier at QoS 0 were checked by first_byte().
     // An empty Topic Name needs a Topic Alias; only then is the property block searched.
     const bool alias = p.topic.empty() && is_v5(v) && p.properties.topic_alias().has_value();
     if (p.topic.empty() && !alias) return at(errc::topic_empty, w);

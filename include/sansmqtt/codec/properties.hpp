@@ -513,21 +513,19 @@ public:
     // Byte, Two Byte, Four Byte and Variable Byte Integer properties.
     constexpr property_builder& add_integer(property_id id, std::uint32_t value) noexcept {
         const property_type t = type_of(id);
-        const std::uint32_t limit = t == property_type::byte               ? 0xFFu
-                                    : t == property_type::two_byte_integer ? 0xFFFFu
-                                    : t == property_type::variable_byte_integer ? largest_variable_byte_integer
-                                                                                 : 0xFFFF'FFFFu;
-        if (t == property_type::utf8_string || t == property_type::binary_data || t == property_type::utf8_string_pair) {
-            return fail(errc::property_type_mismatch);
+        std::uint32_t limit = 0;
+        std::size_t size = 0;
+        switch (t) {
+            case property_type::byte: limit = 0xFFu, size = 1; break;
+            case property_type::two_byte_integer: limit = 0xFFFFu, size = 2; break;
+            case property_type::four_byte_integer: limit = 0xFFFF'FFFFu, size = 4; break;
+            case property_type::variable_byte_integer:
+                limit = largest_variable_byte_integer, size = variable_byte_integer_size(value);
+                break;
+            default: return fail(errc::property_type_mismatch);
         }
         if (value > limit) return fail(errc::value_out_of_range);
-        if (!begin(id, t == property_type::byte               ? 1
-                       : t == property_type::two_byte_integer ? 2
-                       : t == property_type::four_byte_integer
-                           ? 4
-                           : variable_byte_integer_size(value))) {
-            return *this;
-        }
+        if (!begin(id, size)) return *this;
         switch (t) {
             case property_type::byte: writer_.write_u8(static_cast<std::uint8_t>(value)); break;
             case property_type::two_byte_integer: writer_.write_u16(static_cast<std::uint16_t>(value)); break;

@@ -121,6 +121,31 @@ enum class errc : std::uint8_t {
     // Local and resource errors.
     buffer_too_small,
     version_unsupported,
+    // The client session (client/): the server's behaviour across packets.
+    packet_unexpected,
+    session_present_unexpected,
+    topic_alias_invalid,
+    topic_alias_unknown,
+    receive_maximum_exceeded,
+    incoming_packet_too_large,
+    authentication_method_mismatch,
+    packet_id_unknown,
+    connack_timeout,
+    ping_timeout,
+    // The client session: commands refused (local) and full tables (resource).
+    state_invalid,
+    qos_not_supported,
+    retain_not_supported,
+    wildcard_subscription_not_supported,
+    shared_subscription_not_supported,
+    subscription_identifier_not_supported,
+    authentication_not_started,
+    packet_id_not_pending,
+    send_quota_exhausted,
+    session_store_full,
+    request_table_full,
+    tx_buffer_full,
+    field_too_large_for_client,
 };
 
 // The facts behind one error code.
@@ -373,6 +398,70 @@ constexpr errc_info describe(errc code) noexcept {
         case errc::version_unsupported:
             return {"version_unsupported", "", "", 0x84,
                     "That packet or field does not exist in this protocol version."};
+        case errc::packet_unexpected:
+            return {"packet_unexpected", "MQTT-3.2.0-1", "MQTT-3.2.0-1", protocol_error,
+                    "The server sent a packet the session does not allow now (before CONNACK: only CONNACK or AUTH)."};
+        case errc::session_present_unexpected:
+            return {"session_present_unexpected", "MQTT-3.2.2-4", "MQTT-3.2.2-1", protocol_error,
+                    "Session Present is 1 although the client started a clean session."};
+        case errc::topic_alias_invalid:
+            return {"topic_alias_invalid", "MQTT-3.3.2-11", "", 0x94,
+                    "A Topic Alias must not exceed the Topic Alias Maximum the client sent in CONNECT."};
+        case errc::topic_alias_unknown:
+            return {"topic_alias_unknown", "", "", protocol_error,
+                    "A PUBLISH with an empty Topic Name must use a Topic Alias that is already mapped."};
+        case errc::receive_maximum_exceeded:
+            return {"receive_maximum_exceeded", "MQTT-3.3.4-9", "", 0x93,
+                    "The server sent more unacknowledged QoS 1 and 2 PUBLISH packets than the client's Receive Maximum."};
+        case errc::incoming_packet_too_large:
+            return {"incoming_packet_too_large", "MQTT-3.1.2-24", "", 0x95,
+                    "The server sent a packet larger than the client can take (its Maximum Packet Size or receive buffer)."};
+        case errc::authentication_method_mismatch:
+            return {"authentication_method_mismatch", "MQTT-4.12.0-5", "", protocol_error,
+                    "AUTH and a successful CONNACK must carry the Authentication Method of the CONNECT."};
+        case errc::packet_id_unknown:
+            return {"packet_id_unknown", "", "", protocol_error,
+                    "The acknowledgement answers no request the client has outstanding."};
+        case errc::connack_timeout:
+            return {"connack_timeout", "", "", 0x88, "No CONNACK arrived in time after CONNECT."};
+        case errc::ping_timeout:
+            return {"ping_timeout", "", "", 0x8D, "No PINGRESP arrived in time after PINGREQ."};
+        case errc::state_invalid:
+            return {"state_invalid", "", "", 0x83, "The command is not allowed in the client's current state."};
+        case errc::qos_not_supported:
+            return {"qos_not_supported", "MQTT-3.2.2-11", "", 0x9B,
+                    "The QoS is above the Maximum QoS the server sent in CONNACK."};
+        case errc::retain_not_supported:
+            return {"retain_not_supported", "MQTT-3.2.2-14", "", 0x9A,
+                    "The server said Retain Available = 0, so RETAIN must not be set."};
+        case errc::wildcard_subscription_not_supported:
+            return {"wildcard_subscription_not_supported", "", "", 0xA2,
+                    "The server said Wildcard Subscription Available = 0."};
+        case errc::shared_subscription_not_supported:
+            return {"shared_subscription_not_supported", "", "", 0x9E,
+                    "The server said Shared Subscription Available = 0."};
+        case errc::subscription_identifier_not_supported:
+            return {"subscription_identifier_not_supported", "", "", 0xA1,
+                    "The server said Subscription Identifier Available = 0."};
+        case errc::authentication_not_started:
+            return {"authentication_not_started", "MQTT-4.12.0-7", "", protocol_error,
+                    "AUTH is only for a session whose CONNECT carried an Authentication Method."};
+        case errc::packet_id_not_pending:
+            return {"packet_id_not_pending", "", "", 0x92, "No received message with that Packet Identifier awaits an acknowledgement."};
+        case errc::send_quota_exhausted:
+            return {"send_quota_exhausted", "MQTT-3.3.4-7", "", 0x93,
+                    "The server's Receive Maximum of unacknowledged QoS 1 and 2 messages is reached."};
+        case errc::session_store_full:
+            return {"session_store_full", "", "", 0x97, "The session store has no room for another QoS 1 or 2 message."};
+        case errc::request_table_full:
+            return {"request_table_full", "", "", 0x97,
+                    "Too many SUBSCRIBE, UNSUBSCRIBE or unacknowledged messages are outstanding for the client's tables."};
+        case errc::tx_buffer_full:
+            return {"tx_buffer_full", "", "", 0x97,
+                    "The transmit buffer has no room for the packet now; send what it holds (tx_data) and retry."};
+        case errc::field_too_large_for_client:
+            return {"field_too_large_for_client", "", "", 0x83,
+                    "A value is longer than the client's configured capacity for it."};
     }
     return {"unknown", "", "", malformed, "Unknown error."};
 }

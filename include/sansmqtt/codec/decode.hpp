@@ -471,4 +471,44 @@ constexpr result<packet> decode(const bytes_view& bytes, protocol_version versio
     return p;
 }
 
+// The head of a PUBLISH: every field before the payload. A receiver whose buffer cannot hold a
+// large PUBLISH decodes the head as soon as it has arrived and takes the payload in pieces.
+struct publish_head {
+    publish packet;         // all fields but the payload, which is empty here
+    std::size_t size = 0;   // bytes from the packet's first byte to its payload; 0: more bytes are needed
+    std::uint32_t payload_size = 0;
+};
+
+// Decodes the head of the PUBLISH whose fixed header is `h` from the first bytes of the packet
+// (`received` may end anywhere; it may also hold the whole packet). The head is checked with every
+// rule decode() applies to it; a head that runs past the Remaining Length is `truncated`.
+constexpr result<publish_head> decode_publish_head(const bytes_view& received, const fixed_header& h,
+                                                   protocol_version v, sender from = sender::any) noexcept {
+    publish_head head;
+    const std::size_t packet_size = h.packet_size();
+    std::size_t pos = h.size;
+    if (pos + 2 > packet_size) return detail::with_version(make_error(errc::truncated, packet_size), v);
+    if (pos + 2 > received.size()) return head;
+    pos += 2 + static_cast<std::size_t>((received[pos] << 8) | received[pos + 1]);
+    if (((h.flags >> 1) & 0x03u) != 0) pos += 2;
+    if (is_v5(v)) {
+        if (pos > packet_size) return detail::with_version(make_error(errc::truncated, packet_size), v);
+        const std::size_t upto = received.size() < packet_size ? received.size() : packet_size;
+        if (pos >= upto) return head;
+        const auto length = read_variable_byte_integer(received.subview(0, upto), pos, true);
+        if (!length) return detail::with_version(length.error(), v);
+        if (!length->complete()) return head;
+        pos += length->length + std::size_t{length->value};
+    }
+    if (pos > packet_size) return detail::with_version(make_error(errc::truncated, packet_size), v);
+    if (pos > received.size()) return head;
+    byte_reader r(received, h.size, pos);
+    auto p = detail::decode_publish(r, h, v, from);
+    if (!p) return detail::with_version(p.error(), v);
+    head.packet = std::get<publish>(*p);
+    head.size = pos;
+    head.payload_size = static_cast<std::uint32_t>(packet_size - pos);
+    return head;
+}
+
 }  // namespace sansmqtt

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds the codec microbenchmarks in a release configuration (build-bench/), runs them with
-# 5 repetitions and prints the medians, then a markdown table ready to paste into bench/README.md.
+# Builds the microbenchmarks in a release configuration (build-bench/): codec-bench (the codec)
+# and client-bench (the client session per message, and sizeof(client<Config>) of the example
+# Configs). Runs them with 5 repetitions and prints the medians, then a markdown table ready to
+# paste into bench/README.md.
 #
-#   scripts/bench.sh                         # everything
-#   scripts/bench.sh --benchmark_filter=frame  # extra arguments go to the benchmark binary
+#   scripts/bench.sh                                              # everything
+#   BENCHES=codec-bench scripts/bench.sh --benchmark_filter=frame  # extra arguments go to each binary
 #
-# Environment: BUILD_DIR (default build-bench), JOBS (compile jobs, default 1),
-# MIN_TIME (seconds per repetition, default 0.2), REPETITIONS (default 5).
+# Environment: BENCHES (default "codec-bench client-bench"), BUILD_DIR (default build-bench),
+# JOBS (compile jobs, default 1), MIN_TIME (seconds per repetition, default 0.2), REPETITIONS (default 5).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +16,7 @@ build="${BUILD_DIR:-$root/build-bench}"
 jobs="${JOBS:-1}"
 min_time="${MIN_TIME:-0.2}"
 repetitions="${REPETITIONS:-5}"
-results="$build/bench-results.csv"
+read -r -a benches <<<"${BENCHES:-codec-bench client-bench}"
 
 setup_options=(--buildtype=release -Db_ndebug=true -Dbench=true -Dtests=false -Dexamples=false -Dfuzz=false)
 if [ -f "$build/build.ninja" ]; then
@@ -22,14 +24,20 @@ if [ -f "$build/build.ninja" ]; then
 else
     meson setup "$build" "$root" "${setup_options[@]}" >/dev/null
 fi
-meson compile -C "$build" -j "$jobs" codec-bench >/dev/null
+meson compile -C "$build" -j "$jobs" "${benches[@]}" >/dev/null
 
-run=("$build/bench/codec-bench" "--benchmark_repetitions=$repetitions" --benchmark_report_aggregates_only=true
-     "--benchmark_min_time=$min_time" "--benchmark_out=$results" --benchmark_out_format=csv "$@")
-echo "\$ ${run[*]}" | sed "s|$root/||g"
-echo
-# The console shows mean, median, stddev and cv; keep the header and the medians.
-"${run[@]}" | grep -E '^(-|Benchmark|.*_median)'
+results=()
+for bench in "${benches[@]}"; do
+    csv="$build/$bench-results.csv"
+    results+=("$csv")
+    run=("$build/bench/$bench" "--benchmark_repetitions=$repetitions" --benchmark_report_aggregates_only=true
+         "--benchmark_min_time=$min_time" "--benchmark_out=$csv" --benchmark_out_format=csv "$@")
+    echo "\$ ${run[*]}" | sed "s|$root/||g"
+    echo
+    # The console shows mean, median, stddev and cv; keep the header, the medians and the sizes.
+    "${run[@]}" | grep -E '^(-|Benchmark|sizeof|.*_median)'
+    echo
+done
 
 # ---- The markdown table --------------------------------------------------------------------------
 cpu="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
@@ -50,6 +58,7 @@ echo
 echo "| Benchmark | ns/op | packets/s | ns/packet | bytes/packet | MB/s |"
 echo "|---|---:|---:|---:|---:|---:|"
 awk -F, '
+    FNR == 1 { delete col }
     /^name,/ { for (i = 1; i <= NF; ++i) col[$i] = i; next }
     !("name" in col) { next }  # the context lines before the header
     {
@@ -67,6 +76,6 @@ awk -F, '
         mbs = bytes > 0 ? sprintf("%.0f", bytes / 1e6) : "-"
         time = ns >= 100 ? sprintf("%.0f", ns) : sprintf("%.1f", ns)
         printf "| %s | %s | %s | %s | %s | %s |\n", name, time, rate, per_item, size, mbs
-    }' "$results"
+    }' "${results[@]}"
 echo
 echo "Command: \`scripts/bench.sh\` (JOBS=$jobs MIN_TIME=$min_time REPETITIONS=$repetitions${*:+; extra: $*})"

@@ -2,9 +2,11 @@
 """Counts the specification statements that the unit tests name.
 
 A test case names a statement by its version prefix and id: "v5 [MQTT-3.3.1-4] ..." or
-"v3.1.1 [MQTT-3.3.1-4] ...". Every statement with actor `codec` must be named by at least one test
-case of its version; the script fails otherwise. It also prints how many statements of each actor
-are named, which is how conformance is counted as the client and tools grow.
+"v3.1.1 [MQTT-3.3.1-4] ...". Every statement that binds the codec or a client (actors `codec`,
+`client`, `both/any-sender`, `receiver`) must be named by at least one test case of its version,
+unless tests/client_not_applicable.tsv lists it with the reason it cannot apply here (WebSocket,
+for instance); the script fails otherwise. It prints how many statements of each actor are named,
+which is how conformance is counted.
 
 usage: conformance.py <unit-tests binary>
 """
@@ -29,6 +31,24 @@ def statements(version):
     return rows
 
 
+REQUIRED_ACTORS = ("codec", "client", "both/any-sender", "receiver")
+
+
+def not_applicable():
+    rows = collections.defaultdict(dict)
+    path = os.path.join(HERE, "client_not_applicable.tsv")
+    if not os.path.exists(path):
+        return rows
+    with open(path, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            if not line.strip():
+                continue
+            version, ident, reason = line.rstrip("\n").split("\t")
+            rows[version][ident] = reason
+    return rows
+
+
 def named(binary):
     out = subprocess.run([binary, "--list-test-cases", "--no-intro"], check=True, capture_output=True, text=True).stdout
     ids = collections.defaultdict(set)
@@ -44,6 +64,7 @@ def main():
         print(__doc__)
         return 2
     ids = named(sys.argv[1])
+    exempt = not_applicable()
     failed = False
     summary = []
     for version in SPECS:
@@ -55,11 +76,20 @@ def main():
         per_actor = collections.Counter(rows.values())
         named_per_actor = collections.Counter(rows[i] for i in ids[version] if i in rows)
         print(f"{version}: " + ", ".join(f"{actor} {named_per_actor[actor]}/{n}" for actor, n in sorted(per_actor.items())))
-        missing = sorted(i for i, actor in rows.items() if actor == "codec" and i not in ids[version])
-        if missing:
-            print(f"{version}: codec statements without a test: {', '.join(missing)}")
+        bad_exempt = sorted(set(exempt[version]) - rows.keys())
+        if bad_exempt:
+            print(f"{version}: client_not_applicable.tsv lists ids that do not exist: {', '.join(bad_exempt)}")
             failed = True
-        summary.append(f"{version} codec {named_per_actor['codec']}/{per_actor['codec']}")
+        missing = sorted(i for i, actor in rows.items()
+                         if actor in REQUIRED_ACTORS and i not in ids[version] and i not in exempt[version])
+        if missing:
+            print(f"{version}: statements without a test: {', '.join(missing)}")
+            failed = True
+        client_side = [i for i, actor in rows.items() if actor in REQUIRED_ACTORS and actor != "codec"]
+        client_named = sum(1 for i in client_side if i in ids[version])
+        client_exempt = sum(1 for i in client_side if i in exempt[version] and i not in ids[version])
+        summary.append(f"{version} codec {named_per_actor['codec']}/{per_actor['codec']}, "
+                       f"client-side {client_named}/{len(client_side)} (+{client_exempt} not applicable)")
     print("statements named: " + ", ".join(summary))
     return 1 if failed else 0
 

@@ -21,7 +21,7 @@ std::set<std::string> statement_ids(const std::string& file) {
     return ids;
 }
 
-constexpr errc last_errc = errc::field_too_large_for_client;
+constexpr errc last_errc = errc::session_client_id_mismatch;
 
 }  // namespace
 

@@ -146,6 +146,7 @@ enum class errc : std::uint8_t {
     request_table_full,
     tx_buffer_full,
     field_too_large_for_client,
+    session_client_id_mismatch,
 };
 
 // The facts behind one error code.
@@ -459,6 +460,9 @@ constexpr errc_info describe(errc code) noexcept {
         case errc::tx_buffer_full:
             return {"tx_buffer_full", "", "", 0x97,
                     "The transmit buffer has no room for the packet now; send what it holds (tx_data) and retry."};
+        case errc::session_client_id_mismatch:
+            return {"session_client_id_mismatch", "MQTT-3.1.3-2", "MQTT-3.1.3-2", 0x85,
+                    "The session store holds another Client Identifier's session: resume it with that identifier, or start clean."};
         case errc::field_too_large_for_client:
             return {"field_too_large_for_client", "", "", 0x83,
                     "A value is longer than the client's configured capacity for it."};

@@ -86,8 +86,8 @@ public:
         static_assert(Config::builtin_session_store, "this Config has no built-in session store: pass one");
     }
 
-    // A client whose session state lives in `store` (which must outlive the client).
-    explicit client(session_store& store) noexcept : client_core(buffers::storage(store), buffers::settings()) {
+    // A client whose session state lives in `external` (which must outlive the client).
+    explicit client(session_store& external) noexcept : client_core(buffers::storage(external), buffers::settings()) {
         static_assert(!Config::builtin_session_store,
                       "set builtin_session_store = false in the Config to use an external store without paying for the built-in one");
     }

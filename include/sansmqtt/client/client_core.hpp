@@ -168,6 +168,14 @@ public:
     void transport_closed() noexcept {
         state_ = client_state::idle;
         cursor_ = 0;
+        // QoS 2 messages the application accepted with ack() whose PUBREC was still held back
+        // behind an earlier message: the next connection's copy is a duplicate [MQTT-4.3.3-10].
+        for (std::size_t i = 0; i < acks_size_; ++i) {
+            const pending_ack& a = s_.acks[i];
+            if (a.acked && a.qos == qos::exactly_once && !is_failure(a.reason_code)) {
+                (void)s_.store->add_incoming(a.packet_id);  // room: incoming + acks <= receive_maximum()
+            }
+        }
         acks_size_ = 0;
         stream_ = inbound_stream{};
         ping_outstanding_ = false;
@@ -214,6 +222,7 @@ public:
         tx_begin_ += n < pending ? n : pending;
         if (tx_begin_ == tx_end_) tx_begin_ = tx_end_ = 0;
         if (n != 0) last_sent_ms_ = now_ms_;
+        if (state_ == client_state::connected) flush_acks();  // ack() calls that found no room
         pump();
     }
 
@@ -260,7 +269,8 @@ public:
         }
         if (drain_requests_) {
             if (requests_size_ != 0) {
-                const pending_request r = s_.requests[--requests_size_];
+                const pending_request r = s_.requests[0];  // in the order they were sent
+                remove_request(0);
                 return event(request_failed_event{r.packet_id, r.type});
             }
             drain_requests_ = false;
@@ -272,6 +282,7 @@ public:
             if (--drain_session_ == 0) pump();
             return event(e);
         }
+        if (std::optional<event> e = drop_oversized()) return e;
         if (!receiving() || state_ == client_state::open) {
             if (state_ == client_state::open && rx_pending() != 0) {
                 return fail(protocol_error(errc::packet_unexpected, 0));
@@ -291,7 +302,8 @@ public:
 
     // ---- commands -------------------------------------------------------------------------
     // Sends CONNECT. Allowed once the transport is open. With clean start, messages left in the
-    // session store are reported failed (publish_failed_event with session_lost).
+    // session store are reported failed (publish_failed_event with session_lost); so are they when
+    // this connection's version has another wire format (3.1.1 <-> 5.0) than the previous one's.
     result<void> connect(const connect_options& o) noexcept {
         if (state_ != client_state::open) return local(errc::state_invalid);
         const protocol_version v = o.protocol_version;
@@ -311,10 +323,18 @@ public:
         if (!o.authentication_data.empty() && o.authentication_method.empty()) {
             return local(errc::authentication_data_without_method, v);
         }
+        // Session state is keyed on the Client Identifier [MQTT-3.1.3-2]: stored messages of one
+        // identifier's session are never resumed under another.
+        if (!o.clean_start && session_id_known_ && client_id_hash(o.client_id) != session_id_hash_ &&
+            s_.store->size() + s_.store->incoming_size() != 0) {
+            return local(errc::session_client_id_mismatch, v);
+        }
 
         sansmqtt::connect c;
         c.protocol_version = v;
-        c.clean_start = o.clean_start;
+        // A clean start the server may never have seen (no CONNACK came) is repeated: this client
+        // discarded its session then, so it must not resume the server's [MQTT-3.1.2-4].
+        c.clean_start = o.clean_start || clean_start_unconfirmed_;
         c.keep_alive = o.keep_alive;
         c.client_id = o.client_id;
         c.will = o.will;
@@ -348,6 +368,10 @@ public:
         if (!n) return local_from(n.error(), v);
 
         // Accepted: from here on nothing fails.
+        // Stored PUBLISH packets are in the wire format of the connection that took them: a session
+        // resumed in the other format (3.1.1 <-> 5.0) cannot resend them, so they fail as lost.
+        const bool format_changed = session_format_known_ && is_v5(v) != is_v5(version_);
+        session_format_known_ = true;
         version_ = v;
         manual_acks_ = o.manual_acks;
         tx_end_ += *n;
@@ -356,14 +380,18 @@ public:
         response_deadline_ms_ = now_ms_ + o.response_timeout_ms;
         last_sent_ms_ = now_ms_;
         keep_alive_ = o.keep_alive;
-        clean_start_ = o.clean_start;
+        clean_start_ = c.clean_start;
         server_ = server_limits{};
         reauthenticating_ = false;
         copy_bytes(o.authentication_method.bytes(), s_.authentication_method.data());
         authentication_method_size_ = o.authentication_method.size();
-        if (o.clean_start) {
+        connect_id_hash_ = client_id_hash(o.client_id);
+        if (c.clean_start) {
             // [MQTT-3.1.2-4] (3.1.1 [MQTT-3.1.2-6]): a new session; the old one's messages fail.
+            clean_start_unconfirmed_ = true;
             s_.store->clear_incoming();
+            drain_session_ = s_.store->size();
+        } else if (format_changed) {
             drain_session_ = s_.store->size();
         }
         return {};
@@ -555,6 +583,12 @@ private:
         if (manual && s_.ack_capacity < m) m = s_.ack_capacity;
         return static_cast<std::uint16_t>(m == 0 ? 1 : m);
     }
+    // FNV-1a: tells Client Identifiers apart without keeping a copy of them.
+    static std::uint32_t client_id_hash(const text_view& id) noexcept {
+        std::uint32_t h = 2'166'136'261u;
+        for (std::size_t i = 0; i < id.size(); ++i) h = (h ^ id[i]) * 16'777'619u;
+        return h;
+    }
     static bool has_wildcard(const text_view& filter) noexcept {
         for (std::size_t i = 0; i < filter.size(); ++i) {
             if (filter[i] == '+' || filter[i] == '#') return true;
@@ -653,11 +687,13 @@ private:
 
     // A QoS 0 PUBLISH, or a stored one being sent: with a Topic Alias when the server allows them
     // and a table slot is (or can be) given to the topic [MQTT-3.2.2-17, -18, MQTT-3.3.2-9].
-    result<void> send_publish(const sansmqtt::publish& p) noexcept {
+    // A packet that could never be sent with the alias (too large for the server or the transmit
+    // buffer) goes with its topic and no alias.
+    result<void> send_publish(const sansmqtt::publish& p, bool use_alias = true) noexcept {
         sansmqtt::publish out = p;
         std::uint16_t alias = 0;
         bool alias_known = false;
-        if (aliases_possible() && !p.topic.empty()) {
+        if (use_alias && aliases_possible() && !p.topic.empty()) {
             alias = s_.aliases_out.find(p.topic);
             alias_known = alias != 0;
             if (!alias_known) alias = s_.aliases_out.assign(p.topic, server_.topic_alias_maximum);
@@ -678,6 +714,11 @@ private:
         }
         const auto size = encoded_size(out, version_);
         if (!size) return local_from(size.error(), version_);
+        if (alias != 0 &&
+            (*size > server_.maximum_packet_size || *size + p.properties.wire().size() + 3 > s_.tx.size())) {
+            if (!alias_known) s_.aliases_out.set_unused(alias);
+            return send_publish(p, false);
+        }
         if (*size > server_.maximum_packet_size) {
             if (alias != 0 && !alias_known) s_.aliases_out.set_unused(alias);
             return local(errc::packet_too_large);  // [MQTT-3.2.2-15]
@@ -756,6 +797,7 @@ private:
                 continue;
             }
             if (!quota_available()) return;  // [MQTT-3.3.4-7]
+            if (!sendable(m)) return;  // poll_event() fails it: drop_oversized()
             if (m.state == message_state::sent) {
                 // Sent on an earlier connection: resend it as it was, with DUP 1 [MQTT-3.3.1-1, MQTT-4.4.0-1].
                 if (tx_room() < m.packet.size()) return;
@@ -786,6 +828,36 @@ private:
             }
             ++cursor_;
         }
+    }
+
+    // Whether this connection's server takes the stored PUBLISH: it may allow less than the one
+    // it was published under, in Maximum Packet Size [MQTT-3.2.2-15] or Maximum QoS [MQTT-3.2.2-11].
+    bool sendable(const stored_message& m) const noexcept {
+        return m.packet.size() <= server_.maximum_packet_size &&
+               static_cast<std::uint8_t>(stored_qos(m)) <= static_cast<std::uint8_t>(server_.maximum_qos);
+    }
+    // A stored message this connection's server does not take is never sent: it fails with 0x95
+    // (too large) or 0x9B (QoS not supported), and the messages after it go on.
+    // A QoS 2 message sent before may be held by the server (its PUBREC lost), which would take
+    // the identifier, reused, for a duplicate: it is released instead (PUBREL), and its PUBCOMP
+    // tells whether it had arrived (0x92: it had not).
+    std::optional<event> drop_oversized() noexcept {
+        if (state_ != client_state::connected || drain_session_ != 0) return std::nullopt;
+        for (;;) {
+            if (cursor_ >= s_.store->size()) return std::nullopt;
+            const stored_message m = s_.store->at(cursor_);
+            if (m.state == message_state::released || sendable(m)) return std::nullopt;
+            if (m.state != message_state::sent || stored_qos(m) != qos::exactly_once) break;
+            s_.store->set_state(cursor_, message_state::released);
+            pump();
+        }
+        const stored_message m = s_.store->at(cursor_);
+        const reason_code code = m.packet.size() > server_.maximum_packet_size ? reason_code::packet_too_large
+                                                                                : reason_code::qos_not_supported;
+        const publish_failed_event e{m.packet_id, stored_qos(m), code, false};
+        s_.store->erase(cursor_);
+        pump();
+        return event(e);
     }
 
     // The manual acknowledgements that are done and not held back by an earlier one.
@@ -836,6 +908,10 @@ private:
             // Larger than the receive buffer: only a PUBLISH can be taken, in pieces.
             if (f->header.type != packet_type::publish || !settings_.stream_large_messages) {
                 e = fail(protocol_error(errc::incoming_packet_too_large, 1));
+                return false;
+            }
+            if (state_ == client_state::connecting) {
+                e = fail(protocol_error(errc::packet_unexpected, 0));  // [MQTT-3.2.0-1], as dispatch() does
                 return false;
             }
             return begin_stream(f->header, received, e);
@@ -898,6 +974,10 @@ private:
         if (const auto v = q.shared_subscription_available()) server_.shared_subscription_available = *v;
         if (const auto v = q.server_keep_alive()) keep_alive_ = *v;  // [MQTT-3.1.2-21, MQTT-3.2.2-21]
         state_ = client_state::connected;
+        clean_start_unconfirmed_ = false;
+        const auto assigned = q.assigned_client_identifier();
+        session_id_hash_ = assigned ? client_id_hash(*assigned) : connect_id_hash_;
+        session_id_known_ = true;
         ping_outstanding_ = false;
         cursor_ = 0;
         if (!c.session_present && s_.store->size() + s_.store->incoming_size() != 0 && drain_session_ == 0) {
@@ -947,13 +1027,32 @@ private:
             return event(message_begin_event{p, payload_size});
         }
         if (!deliver) {
-            if (!manual_acks_ || s_.store->has_incoming(p.packet_id)) send_pubrec(p.packet_id);
+            answer_duplicate(p.packet_id);
             return std::nullopt;
         }
         acknowledge(p.qos, p.packet_id);
         return event(message_event{p});
     }
-    std::size_t inbound_unacknowledged() const noexcept { return s_.store->incoming_size() + acks_size_; }
+    // Received QoS 1/2 messages not yet acknowledged (manual) or released (QoS 2 after PUBREC); a
+    // duplicate's PUBREC queued behind earlier acknowledgements is one of the released ones.
+    std::size_t inbound_unacknowledged() const noexcept {
+        std::size_t n = s_.store->incoming_size() + acks_size_;
+        for (std::size_t i = 0; i < acks_size_; ++i) {
+            if (s_.acks[i].qos == qos::exactly_once && s_.store->has_incoming(s_.acks[i].packet_id)) --n;
+        }
+        return n;
+    }
+    // A QoS 2 duplicate gets PUBREC again once its first copy was answered [MQTT-4.3.3-10], in
+    // order behind the acknowledgements still held for earlier messages [MQTT-4.6.0-3].
+    void answer_duplicate(std::uint16_t id) noexcept {
+        if (!s_.store->has_incoming(id) || ack_pending(id)) return;  // its ack() (or PUBREC) is still to come
+        if (acks_size_ == 0 || acks_size_ == s_.ack_capacity) {
+            send_pubrec(id);
+            return;
+        }
+        s_.acks[acks_size_++] = pending_ack{id, qos::exactly_once, true, reason_code::success};
+        flush_acks();
+    }
     void send_pubrec(std::uint16_t id) noexcept {
         pubrec r;
         r.packet_id = id;
@@ -999,7 +1098,7 @@ private:
             const bool deliver = stream_.deliver;
             stream_ = inbound_stream{};
             if (!deliver) {
-                if (!manual_acks_ || s_.store->has_incoming(end.packet_id)) send_pubrec(end.packet_id);
+                answer_duplicate(end.packet_id);
                 return std::nullopt;
             }
             acknowledge(end.qos, end.packet_id);
@@ -1148,8 +1247,13 @@ private:
     server_limits server_;
     bool manual_acks_ = false;
     bool clean_start_ = true;
+    bool clean_start_unconfirmed_ = false;  // a clean start without CONNACK yet: the next CONNECT starts clean too
     bool reauthenticating_ = false;
     bool ping_outstanding_ = false;
+    bool session_format_known_ = false;  // a connect() was accepted: version_ is the stored packets' format
+    bool session_id_known_ = false;      // a CONNACK accepted a session: session_id_hash_ names its owner
+    std::uint32_t session_id_hash_ = 0;
+    std::uint32_t connect_id_hash_ = 0;  // of the Client Identifier in the last CONNECT
     bool drain_requests_ = false;
     std::size_t drain_session_ = 0;  // stored messages still to report failed (from the front)
     std::size_t authentication_method_size_ = 0;

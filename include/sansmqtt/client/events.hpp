@@ -70,7 +70,9 @@ struct publish_completed_event {
 };
 
 // A QoS 1 or 2 message of ours will never be delivered by this session: the server refused it
-// (PUBACK or PUBREC 0x80 or above, PUBCOMP 0x92), or the session that held it was discarded
+// (PUBACK or PUBREC 0x80 or above, PUBCOMP 0x92), the server of a later connection accepts no
+// packet that large (0x95 Packet too large) or no such QoS (0x9B QoS not supported; it is not
+// sent), or the session that held it was discarded
 // (clean start, or Session Present 0), in which case `session_lost` is true.
 struct publish_failed_event {
     std::uint16_t packet_id = 0;

@@ -1335,7 +1335,7 @@ TEST_CASE("v5 [MQTT-4.4.0-1] unacknowledged PUBLISH and PUBREL are resent on a r
         d.server("d0 00");
         resume(d, true);
         CHECK(d.events() == lines{"connected sp=1 ka=30"});
-        CHECK(d.sent() == "3a 0a 00 03 61 2f 62 00 01 00 68 69 62 02 00 02 3c 0a 00 03 61 2f 62 00 03 00 68 69");
+        CHECK(d.sent() == "62 02 00 02 3a 0a 00 03 61 2f 62 00 01 00 68 69 3c 0a 00 03 61 2f 62 00 03 00 68 69");
         d.server("40 02 00 01");
         d.server("70 02 00 02");
         d.server("50 02 00 03");
@@ -1441,7 +1441,7 @@ TEST_CASE("v5 [MQTT-4.6.0-4] PUBRELs go out in the order the PUBRECs arrived") {
     });
 }
 
-TEST_CASE("v5 [MQTT-4.6.0-4] PUBRELs resent on a resumed session keep the order of the PUBRECs" * doctest::skip()) {
+TEST_CASE("v5 [MQTT-4.6.0-4] PUBRELs resent on a resumed session keep the order of the PUBRECs") {
     // Not implemented: the session store keeps messages in publish order, and resends PUBRELs in it.
     run_script([](driver& d) {
         up_session(d);

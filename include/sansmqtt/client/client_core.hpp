@@ -848,7 +848,14 @@ private:
             const stored_message m = s_.store->at(cursor_);
             if (m.state == message_state::released || sendable(m)) return std::nullopt;
             if (m.state != message_state::sent || stored_qos(m) != qos::exactly_once) break;
+            if (tx_room() < answer_room) return std::nullopt;  // the PUBREL needs room: next time
+            // The store may move it in front of the messages not released: it joins those sent
+            // on this connection [0, cursor_) either way.
             s_.store->set_state(cursor_, message_state::released);
+            pubrel r;
+            r.packet_id = m.packet_id;
+            (void)write_packet(r);
+            ++cursor_;
             pump();
         }
         const stored_message m = s_.store->at(cursor_);

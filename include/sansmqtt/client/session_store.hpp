@@ -34,7 +34,11 @@ public:
     virtual stored_message at(std::size_t index) const noexcept = 0;
     // Appends a message in state queued; false when there is no room (nothing changes then).
     virtual bool append(std::uint16_t packet_id, const bytes_view& encoded) noexcept = 0;
-    // Changes a message's state. A store may drop the packet bytes on `released`.
+    // Changes a message's state. On `released` the store moves the message behind the released
+    // ones and in front of all others: released messages come first, in the order they were
+    // released. After a reconnect their PUBRELs then go out in the order the PUBRECs arrived
+    // [MQTT-4.6.0-4], and never wait behind a PUBLISH held by the send quota [MQTT-3.3.4-8].
+    // The store may drop the packet bytes then.
     virtual void set_state(std::size_t index, message_state state) noexcept = 0;
     virtual void erase(std::size_t index) noexcept = 0;
 
@@ -96,7 +100,13 @@ public:
 
     void set_state(std::size_t index, message_state state) noexcept override {
         records_[index].state = state;
-        if (state == message_state::released) drop_bytes(index);
+        if (state != message_state::released) return;
+        drop_bytes(index);
+        std::size_t first = 0;  // the first message that is not released
+        while (first < index && records_[first].state == message_state::released) ++first;
+        const record moved = records_[index];
+        for (std::size_t i = index; i > first; --i) records_[i] = records_[i - 1];
+        records_[first] = moved;
     }
 
     void erase(std::size_t index) noexcept override {

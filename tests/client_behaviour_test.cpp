@@ -17,17 +17,6 @@ using namespace test;
 
 namespace {
 
-// Event lines, printable in doctest's messages.
-struct lines : std::vector<std::string> {
-    using std::vector<std::string>::vector;
-    lines(std::vector<std::string> v) : std::vector<std::string>(std::move(v)) {}
-};
-std::ostream& operator<<(std::ostream& os, const lines& l) {
-    os << "{";
-    for (std::size_t i = 0; i < l.size(); ++i) os << (i == 0 ? "\"" : ", \"") << l[i] << "\"";
-    return os << "}";
-}
-lines events(driver& d) { return lines(d.events()); }
 
 using deadline = std::optional<std::uint64_t>;
 
@@ -963,4 +952,51 @@ TEST_CASE("v5 [MQTT-3.3.4-8] resumed with a lower Receive Maximum, a PUBREL is n
         INFO("sent: " << sent);
         CHECK((sent == "62 02 00 03" || sent == "62 02 00 03 " + publish1 || sent == publish1 + " 62 02 00 03"));
     });
+}
+
+// ---- a Config without a protocol version -----------------------------------------------------
+
+namespace {
+
+struct v311_only_config : test_config {
+    static constexpr bool enable_v5 = false;
+    static constexpr std::size_t topic_aliases_out = 0;
+    static constexpr std::size_t topic_aliases_in = 0;
+    static constexpr std::size_t authentication_method_length = 0;
+};
+
+struct v5_only_config : test_config {
+    static constexpr bool enable_v3_1_1 = false;
+};
+
+template <class Client>
+void check_refused(Client& c, protocol_version refused, protocol_version accepted) {
+    REQUIRE(c.transport_opened());
+    connect_options o;
+    o.client_id = "c";
+    o.protocol_version = refused;
+    const auto bad = c.connect(o);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == errc::version_unsupported);
+    CHECK(bad.error().category == error_category::local);
+    CHECK(c.state() == client_state::open);
+    CHECK(c.tx_data().empty());
+    o.protocol_version = accepted;
+    CHECK(c.connect(o));
+    CHECK(c.state() == client_state::connecting);
+}
+
+}  // namespace
+
+TEST_CASE("v5 [client] a Config without MQTT 5.0 refuses a 5.0 connect and has no Topic Alias or AUTH storage") {
+    client<v311_only_config> c;
+    check_refused(c, protocol_version::v5, protocol_version::v3_1_1);
+    CHECK(sizeof(client<v311_only_config>) + 3 * 32 + 16 <= sizeof(client<test_config>));
+}
+
+TEST_CASE("v3.1.1 [client] a Config without MQTT 3.1.1 refuses a 3.1.1 (and 3.1) connect") {
+    client<v5_only_config> c;
+    check_refused(c, protocol_version::v3_1_1, protocol_version::v5);
+    client<v5_only_config> c31;
+    check_refused(c31, protocol_version::v3_1, protocol_version::v5);
 }

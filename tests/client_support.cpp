@@ -208,6 +208,12 @@ void run_script(const std::function<void(driver&)>& script, std::size_t max_spli
     }
 }
 
+std::ostream& operator<<(std::ostream& os, const lines& l) {
+    os << "{";
+    for (std::size_t i = 0; i < l.size(); ++i) os << (i == 0 ? "\"" : ", \"") << l[i] << "\"";
+    return os << "}";
+}
+
 std::string connack_v5(bool session_present, std::uint8_t code_byte, std::string_view props_hex) {
     const bytes props = hex(props_hex);
     bytes body = {static_cast<std::uint8_t>(session_present ? 1 : 0), code_byte};

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,14 @@ private:
     bytes stream_data_;
     std::uint64_t now_ = 0;
 };
+
+// Event lines, printable in doctest's messages: CHECK(events(d) == lines{"connected sp=0 ka=30"}).
+struct lines : std::vector<std::string> {
+    using std::vector<std::string>::vector;
+    lines(std::vector<std::string> v) : std::vector<std::string>(std::move(v)) {}
+};
+std::ostream& operator<<(std::ostream& os, const lines& l);
+inline lines events(driver& d) { return lines(d.events()); }
 
 // Runs `script` whole, split at every position up to the longest server chunk, and byte by byte.
 void run_script(const std::function<void(driver&)>& script, std::size_t max_split = 64);

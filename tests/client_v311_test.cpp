@@ -13,17 +13,6 @@ using namespace test;
 
 namespace {
 
-// Event lines, printable in doctest's messages.
-struct lines : std::vector<std::string> {
-    using std::vector<std::string>::vector;
-    lines(std::vector<std::string> v) : std::vector<std::string>(std::move(v)) {}
-};
-std::ostream& operator<<(std::ostream& os, const lines& l) {
-    os << "{";
-    for (std::size_t i = 0; i < l.size(); ++i) os << (i == 0 ? "\"" : ", \"") << l[i] << "\"";
-    return os << "}";
-}
-lines events(driver& d) { return lines(d.events()); }
 
 connect_options options(bool clean_session = true) {
     connect_options o;

@@ -17,7 +17,6 @@ using namespace test;
 
 namespace {
 
-using lines = std::vector<std::string>;
 
 // Our CONNECT properties: Receive Maximum 4, Topic Alias Maximum 3.
 constexpr std::string_view our_limits = "21 00 04 22 00 03";

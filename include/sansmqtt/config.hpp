@@ -40,7 +40,10 @@ struct default_config {
     // false: the client takes a session_store& in its constructor (e.g. one kept in flash) and
     // has no RAM store of its own.
     static constexpr bool builtin_session_store = true;
-    static constexpr bool enable_v3_1_1 = true;  // also MQTT 3.1
+    // The protocol versions connect() accepts (3.1.1 includes 3.1). Turning 5.0 off lets the
+    // 5.0-only tables (Topic Aliases, AUTH) be 0 bytes. The code of both versions stays in the
+    // binary: the versions are chosen at run time.
+    static constexpr bool enable_v3_1_1 = true;
     static constexpr bool enable_v5 = true;
 };
 

@@ -73,28 +73,12 @@ struct version_case {
 constexpr version_case v311{protocol_version::v3_1_1};
 constexpr version_case v5{protocol_version::v5};
 
-// Opens, sends CONNECT (checked), feeds `connack`, returns the events.
-lines connect_with(driver& d, const connect_options& o, const std::string& connect_bytes, const std::string& connack) {
-    d.open();
-    REQUIRE(d.c().connect(o));
-    CHECK(d.sent() == connect_bytes);
-    d.server(connack);
-    return events(d);
-}
-
 void connect_ok(driver& d, const version_case& vc, bool clean_start = true) {
     CHECK(connect_with(d, vc.options(clean_start), vc.connect_hex(clean_start), vc.connack()) ==
           lines{"connected sp=0 ka=30"});
     REQUIRE(d.c().state() == client_state::connected);
 }
 
-publish message(std::string_view payload, qos q, std::string_view topic = "a/b") {
-    publish m;
-    m.topic = topic;
-    m.payload = payload;
-    m.qos = q;
-    return m;
-}
 
 template <class R>
 void check_refused(driver& d, const R& r, errc code = errc::state_invalid) {

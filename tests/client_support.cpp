@@ -214,6 +214,22 @@ std::ostream& operator<<(std::ostream& os, const lines& l) {
     return os << "}";
 }
 
+lines connect_with(driver& d, const connect_options& o, std::string_view connect_bytes, std::string_view connack) {
+    d.open();
+    REQUIRE(d.c().connect(o));
+    CHECK(d.sent() == connect_bytes);
+    d.server(connack);
+    return events(d);
+}
+
+publish message(std::string_view payload, qos q, std::string_view topic) {
+    publish m;
+    m.topic = topic;
+    m.payload = payload;
+    m.qos = q;
+    return m;
+}
+
 std::string connack_v5(bool session_present, std::uint8_t code_byte, std::string_view props_hex) {
     const bytes props = hex(props_hex);
     bytes body = {static_cast<std::uint8_t>(session_present ? 1 : 0), code_byte};

@@ -97,6 +97,13 @@ struct lines : std::vector<std::string> {
 std::ostream& operator<<(std::ostream& os, const lines& l);
 inline lines events(driver& d) { return lines(d.events()); }
 
+// Opens the transport, sends CONNECT (checked against `connect_bytes`, spaced hex), feeds the
+// server's `connack` (hex) and returns the events that followed.
+lines connect_with(driver& d, const connect_options& o, std::string_view connect_bytes, std::string_view connack);
+
+// An application message to publish.
+publish message(std::string_view payload, qos q, std::string_view topic = "a/b");
+
 // Runs `script` whole, split at every position up to the longest server chunk, and byte by byte.
 void run_script(const std::function<void(driver&)>& script, std::size_t max_split = 64);
 

@@ -29,16 +29,6 @@ std::string connect_hex(bool clean_session) {
                          : "10 0e 00 04 4d 51 54 54 04 00 00 1e 00 02 63 31";
 }
 
-// Opens the transport, sends CONNECT (checked against `connect_bytes`), feeds `connack` and
-// returns the events that followed.
-lines connect_with(driver& d, const connect_options& o, const std::string& connect_bytes, std::string_view connack) {
-    d.open();
-    REQUIRE(d.c().connect(o));
-    CHECK(d.sent() == connect_bytes);
-    d.server(connack);
-    return events(d);
-}
-
 // A connection with Session Present 0 and nothing stored.
 void connect_ok(driver& d, bool clean_session = true) {
     CHECK(connect_with(d, options(clean_session), connect_hex(clean_session), connack_v311_ok) ==
@@ -54,13 +44,6 @@ void resume(driver& d) {
     REQUIRE(d.c().state() == client_state::connected);
 }
 
-publish message(std::string_view payload, qos q, std::string_view topic = "a/b") {
-    publish m;
-    m.topic = topic;
-    m.payload = payload;
-    m.qos = q;
-    return m;
-}
 
 // A 3.1.1 PUBLISH built by hand: first byte (type, DUP, QoS, RETAIN), topic, id (QoS 1 and 2), payload.
 std::string publish_hex(std::uint8_t first, std::string_view topic, std::uint16_t id, std::string_view payload) {

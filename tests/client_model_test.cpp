@@ -76,8 +76,8 @@ struct model_config : default_config {
     static constexpr std::size_t session_store_bytes = 1024;
     static constexpr std::uint16_t receive_maximum = 4;
     static constexpr std::size_t max_pending_requests = 3;
-    static constexpr std::size_t topic_aliases_out = 2;
-    static constexpr std::size_t topic_aliases_in = 3;
+    static constexpr std::size_t topic_aliases_out = v5_compiled_in ? 2 : 0;
+    static constexpr std::size_t topic_aliases_in = v5_compiled_in ? 3 : 0;
     static constexpr std::size_t topic_alias_length = 16;
 };
 using model_client = client<model_config>;

@@ -421,10 +421,12 @@ TEST_CASE("v3.1.1 [MQTT-3.1.2-22] no Password Flag without the User Name Flag") 
     encode_valid(c, v311, sender::client);
 
     // MQTT 5.0 allows it.
-    const bytes v5 = hex("10 11 00 04 4d 51 54 54 05 42 00 3c 00 00 01 61 00 01 70");
-    const connect c5 = decode_valid_as<connect>(v5, protocol_version::v5, sender::client);
-    CHECK(!c5.username.has_value());
-    CHECK(c5.password.has_value());
+    if (v5_compiled_in) {
+        const bytes v5 = hex("10 11 00 04 4d 51 54 54 05 42 00 3c 00 00 01 61 00 01 70");
+        const connect c5 = decode_valid_as<connect>(v5, protocol_version::v5, sender::client);
+        CHECK(!c5.username.has_value());
+        CHECK(c5.password.has_value());
+    }
 }
 
 TEST_CASE("v3.1.1 [MQTT-3.1.3-1] CONNECT payload order: Client Identifier, Will Topic, Will Message, User Name, Password") {
@@ -939,7 +941,9 @@ TEST_CASE("v3.1.1 [MQTT-4.7.3-3] Topic Names and Topic Filters are at most 65,53
 
 TEST_CASE("v3.1.1 CONNECT protocol name MQTT with level 4; other names and levels are refused") {
     const bytes b = connect_v311(0x02, field("a"));
-    CHECK(decode_valid_as<connect>(b, protocol_version::v5, sender::client).protocol_version == v311);  // the CONNECT names its own version
+    if (v5_compiled_in) {  // the CONNECT names its own version
+        CHECK(decode_valid_as<connect>(b, protocol_version::v5, sender::client).protocol_version == v311);
+    }
     error e = decode_invalid(hex("10 0d 00 04 4d 51 54 58 04 02 00 3c 00 01 61"), v311, errc::protocol_name_invalid);
     CHECK(e.offset == 2);
     CHECK(e.reason_code() == 0x84);
@@ -1056,7 +1060,7 @@ TEST_CASE("v3.1.1 DISCONNECT sent by a server is refused") {
     CHECK(e.reason_code() == 0x82);
     encode_invalid(disconnect{}, v311, errc::packet_direction_invalid, sender::server);
     // 5.0 lets the server send it.
-    accept(hex("e0 00"), protocol_version::v5, sender::server);
+    if (v5_compiled_in) accept(hex("e0 00"), protocol_version::v5, sender::server);
     // The other packets that only one side sends.
     decode_invalid(connect_v311(0x02, field("a")), v311, errc::packet_direction_invalid, sender::server);
     decode_invalid(hex("20 02 00 00"), v311, errc::packet_direction_invalid, sender::client);
@@ -1088,13 +1092,14 @@ TEST_CASE("v3.1.1 AUTH (packet type 15) is a reserved packet type, as is type 0"
     // The encoder has no AUTH in 3.1.1; 5.0 has it.
     encode_invalid(auth{}, v311, errc::version_unsupported);
     const bytes auth_v5 = hex("f0 06 18 04 15 00 01 61");
-    accept(auth_v5, protocol_version::v5);
+    if (v5_compiled_in) accept(auth_v5, protocol_version::v5);
 }
 
 TEST_CASE("v3.1.1 a non-minimal Remaining Length is accepted (the shortest-form rule is 5.0 only)") {
     for (const char* wire : {"c0 80 00", "c0 80 80 00", "c0 80 80 80 00"}) {
         INFO(std::string(wire));
         accept(hex(wire), v311);
+        if (!v5_compiled_in) continue;
         const error e = decode_invalid(hex(wire), protocol_version::v5, errc::variable_byte_integer_not_minimal);
         CHECK(e.offset == 1);
         CHECK(e.rule() == "MQTT-1.5.5-1");

@@ -28,12 +28,13 @@ struct default_config {
     static constexpr std::uint16_t receive_maximum = 16;
     // SUBSCRIBE and UNSUBSCRIBE requests waiting for their answer.
     static constexpr std::size_t max_pending_requests = 4;
-    // Topic Aliases we send and accept (5.0), and the longest topic one alias holds.
-    static constexpr std::size_t topic_aliases_out = 8;
-    static constexpr std::size_t topic_aliases_in = 8;
+    // Topic Aliases we send and accept (5.0), and the longest topic one alias holds. The 5.0-only
+    // tables are 0 in a build without 5.0.
+    static constexpr std::size_t topic_aliases_out = v5_compiled_in ? 8 : 0;
+    static constexpr std::size_t topic_aliases_in = v5_compiled_in ? 8 : 0;
     static constexpr std::size_t topic_alias_length = 64;
     // Longest Authentication Method (5.0 enhanced authentication); 0 turns AUTH off.
-    static constexpr std::size_t authentication_method_length = 32;
+    static constexpr std::size_t authentication_method_length = v5_compiled_in ? 32 : 0;
     // Advertised Maximum Packet Size (5.0); 0: the receive buffer, or the largest when streaming.
     static constexpr std::uint32_t maximum_packet_size = 0;
     static constexpr bool stream_large_messages = true;
@@ -41,15 +42,18 @@ struct default_config {
     // has no RAM store of its own.
     static constexpr bool builtin_session_store = true;
     // The protocol versions connect() accepts (3.1.1 includes 3.1). Turning 5.0 off lets the
-    // 5.0-only tables (Topic Aliases, AUTH) be 0 bytes. The code of both versions stays in the
-    // binary: the versions are chosen at run time.
-    static constexpr bool enable_v3_1_1 = true;
-    static constexpr bool enable_v5 = true;
+    // 5.0-only tables (Topic Aliases, AUTH) be 0 bytes. The code of a version leaves the program
+    // only with the build option SANSMQTT_ENABLE_V5=0 or SANSMQTT_ENABLE_V3_1_1=0 (protocol.hpp):
+    // the codec, which holds most of it, is shared by every client of the program.
+    static constexpr bool enable_v3_1_1 = v3_1_1_compiled_in;
+    static constexpr bool enable_v5 = v5_compiled_in;
 };
 
 template <class Config>
 constexpr bool check_config() noexcept {
     static_assert(Config::enable_v3_1_1 || Config::enable_v5, "enable at least one protocol version");
+    static_assert(!Config::enable_v5 || v5_compiled_in, "this build leaves MQTT 5.0 out (SANSMQTT_ENABLE_V5=0)");
+    static_assert(!Config::enable_v3_1_1 || v3_1_1_compiled_in, "this build leaves MQTT 3.1.1 out (SANSMQTT_ENABLE_V3_1_1=0)");
     static_assert(Config::rx_buffer_size >= 16, "the receive buffer must hold at least a CONNACK with a few properties");
     static_assert(Config::tx_buffer_size >= 32, "the transmit buffer must hold at least a small CONNECT");
     static_assert(Config::receive_maximum >= 1, "Receive Maximum must be at least 1: 0 is a Protocol Error");

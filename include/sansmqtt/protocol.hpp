@@ -22,7 +22,38 @@ enum class sender : std::uint8_t {
     server,
 };
 
-constexpr bool is_v5(protocol_version v) noexcept { return v == protocol_version::v5; }
+// Build options: define SANSMQTT_ENABLE_V5=0 or SANSMQTT_ENABLE_V3_1_1=0 (for every translation
+// unit, e.g. -DSANSMQTT_ENABLE_V5=0) to leave that version's code out of the program: is_v5()
+// becomes a constant, so the compiler drops every branch of the other version in the codec and the
+// client, and the codec refuses the version with errc::version_compiled_out. Per client, a Config
+// can further refuse a version that the build keeps (config.hpp).
+#ifndef SANSMQTT_ENABLE_V3_1_1
+#define SANSMQTT_ENABLE_V3_1_1 1
+#endif
+#ifndef SANSMQTT_ENABLE_V5
+#define SANSMQTT_ENABLE_V5 1
+#endif
+#if !SANSMQTT_ENABLE_V3_1_1 && !SANSMQTT_ENABLE_V5
+#error "sansmqtt: SANSMQTT_ENABLE_V3_1_1 and SANSMQTT_ENABLE_V5 are both 0; keep at least one protocol version"
+#endif
+
+inline constexpr bool v3_1_1_compiled_in = SANSMQTT_ENABLE_V3_1_1 != 0;  // 3.1.1 and 3.1
+inline constexpr bool v5_compiled_in = SANSMQTT_ENABLE_V5 != 0;
+
+constexpr bool is_v5(protocol_version v) noexcept {
+    if constexpr (!v5_compiled_in) {
+        return false;
+    } else if constexpr (!v3_1_1_compiled_in) {
+        return true;
+    } else {
+        return v == protocol_version::v5;
+    }
+}
+
+// Whether this build keeps the code of `v` (3.1 goes with 3.1.1).
+constexpr bool is_compiled_in(protocol_version v) noexcept {
+    return v == protocol_version::v5 ? v5_compiled_in : v3_1_1_compiled_in;
+}
 
 // Largest value of a Variable Byte Integer, and so of a Remaining Length (268,435,455).
 inline constexpr std::uint32_t largest_variable_byte_integer = 268'435'455;

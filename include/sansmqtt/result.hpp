@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -121,6 +122,7 @@ enum class errc : std::uint8_t {
     // Local and resource errors.
     buffer_too_small,
     version_unsupported,
+    version_compiled_out,
     // The client session (client/): the server's behaviour across packets.
     packet_unexpected,
     session_present_unexpected,
@@ -148,6 +150,9 @@ enum class errc : std::uint8_t {
     field_too_large_for_client,
     session_client_id_mismatch,
 };
+
+// The last enumerator: keep it in step when adding codes.
+inline constexpr errc last_errc = errc::session_client_id_mismatch;
 
 // The facts behind one error code.
 struct errc_info {
@@ -396,6 +401,9 @@ constexpr errc_info describe(errc code) noexcept {
                     "An UNSUBSCRIBE must contain at least one Topic Filter."};
         case errc::buffer_too_small:
             return {"buffer_too_small", "", "", 0x83, "The buffer is too small for the packet."};
+        case errc::version_compiled_out:
+            return {"version_compiled_out", "", "", 0x84,
+                    "This build leaves that protocol version out (SANSMQTT_ENABLE_V3_1_1 or SANSMQTT_ENABLE_V5 is 0)."};
         case errc::version_unsupported:
             return {"version_unsupported", "", "", 0x84,
                     "That packet or field does not exist in this protocol version."};
@@ -470,6 +478,27 @@ constexpr errc_info describe(errc code) noexcept {
     return {"unknown", "", "", malformed, "Unknown error."};
 }
 
+namespace detail {
+
+// describe(code).reason_code for every code, computed at compile time, so that code that only
+// needs an error's reason code (the client, for its DISCONNECT) does not link the name and message
+// strings of every error.
+inline constexpr std::size_t errc_count = static_cast<std::size_t>(last_errc) + 1;
+
+struct errc_reason_code_table {
+    std::uint8_t codes[errc_count];
+};
+
+constexpr errc_reason_code_table make_errc_reason_codes() noexcept {
+    errc_reason_code_table t{};
+    for (std::size_t i = 0; i < errc_count; ++i) t.codes[i] = describe(static_cast<errc>(i)).reason_code;
+    return t;
+}
+
+inline constexpr errc_reason_code_table errc_reason_codes = make_errc_reason_codes();
+
+}  // namespace detail
+
 struct error {
     errc code{};
     error_category category = error_category::protocol;
@@ -481,7 +510,10 @@ struct error {
         const errc_info info = describe(code);
         return version == protocol_version::v5 ? info.rule_v5 : info.rule_v311;
     }
-    constexpr std::uint8_t reason_code() const noexcept { return describe(code).reason_code; }
+    constexpr std::uint8_t reason_code() const noexcept {
+        const auto i = static_cast<std::size_t>(code);
+        return i < detail::errc_count ? detail::errc_reason_codes.codes[i] : std::uint8_t{0x81};  // unknown: malformed
+    }
     constexpr std::string_view message() const noexcept { return describe(code).message; }
     constexpr std::string_view name() const noexcept { return describe(code).name; }
 

@@ -307,8 +307,11 @@ public:
     result<void> connect(const connect_options& o) noexcept {
         if (state_ != client_state::open) return local(errc::state_invalid);
         const protocol_version v = o.protocol_version;
-        if ((is_v5(v) && !settings_.v5_enabled) || (!is_v5(v) && !settings_.v3_1_1_enabled) ||
-            (v != protocol_version::v5 && v != protocol_version::v3_1_1 && v != protocol_version::v3_1)) {
+        if (v != protocol_version::v5 && v != protocol_version::v3_1_1 && v != protocol_version::v3_1) {
+            return local(errc::version_unsupported, v);
+        }
+        if (!is_compiled_in(v)) return local(errc::version_compiled_out, v);
+        if (v == protocol_version::v5 ? !settings_.v5_enabled : !settings_.v3_1_1_enabled) {
             return local(errc::version_unsupported, v);
         }
         if (!is_v5(v) && o.client_id.empty() && !o.clean_start) {
@@ -406,9 +409,13 @@ public:
             return local(errc::qos_not_supported);  // [MQTT-3.2.2-11]
         }
         if (message.retain && !server_.retain_available) return local(errc::retain_not_supported);  // [MQTT-3.2.2-14]
-        if (message.properties.topic_alias()) return local(errc::property_not_allowed);  // aliases are the client's
-        if (auto ok = check_properties(message.properties, property_context::publish, sender::client); !ok) {
-            return local(ok.error().code);
+        if (is_v5(version_)) {
+            if (message.properties.topic_alias()) return local(errc::property_not_allowed);  // aliases are the client's
+            if (auto ok = check_properties(message.properties, property_context::publish, sender::client); !ok) {
+                return local(ok.error().code);
+            }
+        } else if (!message.properties.empty()) {
+            return local(errc::version_unsupported);
         }
         sansmqtt::publish p = message;
         p.dup = false;
@@ -444,7 +451,9 @@ public:
     result<std::uint16_t> subscribe(const subscription_list& subscriptions,
                                     const properties& props = properties()) noexcept {
         if (state_ != client_state::connected) return local(errc::state_invalid);
+        // What a 5.0 server said it lacks (a 3.1.1 server has every feature it knows).
         for (const subscription s : subscriptions) {
+            if (!is_v5(version_)) break;
             const auto shared = parse_shared_subscription(s.topic_filter);
             if (shared && !server_.shared_subscription_available) return local(errc::shared_subscription_not_supported);
             const text_view filter = shared ? shared->topic_filter : s.topic_filter;
@@ -950,7 +959,9 @@ private:
             case packet_type::unsuback: return on_unsuback(std::get<unsuback>(p));
             case packet_type::pingresp: ping_outstanding_ = false; return std::nullopt;
             case packet_type::disconnect: return on_disconnect(std::get<sansmqtt::disconnect>(p));
-            case packet_type::auth: return on_auth(std::get<sansmqtt::auth>(p));
+            case packet_type::auth:
+                if (is_v5(version_)) return on_auth(std::get<sansmqtt::auth>(p));
+                return fail(protocol_error(errc::packet_direction_invalid, 0));  // decode() refuses it first
             default: return fail(protocol_error(errc::packet_direction_invalid, 0));
         }
     }

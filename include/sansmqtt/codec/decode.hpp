@@ -108,6 +108,7 @@ constexpr result<packet> decode_connect(const bytes_view& in, const fixed_header
     } else {
         return fail(make_error(errc::protocol_name_invalid, h.size), asked);
     }
+    if (!is_compiled_in(v)) return fail(make_error(errc::version_compiled_out, level_at), asked);
     if (h.flags != 0) return fail(make_error(errc::reserved_flags_invalid, 0), v);
 
     // Fields are collected first and the CONNECT is built at the end: std::optional can be
@@ -484,6 +485,7 @@ struct publish_head {
 // rule decode() applies to it; a head that runs past the Remaining Length is `truncated`.
 constexpr result<publish_head> decode_publish_head(const bytes_view& received, const fixed_header& h,
                                                    protocol_version v, sender from = sender::any) noexcept {
+    if (!is_compiled_in(v)) return detail::with_version(make_error(errc::version_compiled_out, 0), v);
     publish_head head;
     const std::size_t packet_size = h.packet_size();
     std::size_t pos = h.size;

@@ -464,6 +464,7 @@ template <class P>
 constexpr result<std::size_t> encoded_size(const P& p, protocol_version version) noexcept {
     const protocol_version v = detail::version_for(p, version);
     if (!detail::is_known_version(v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
+    if (!is_compiled_in(v)) return detail::finish_error(make_error(errc::version_compiled_out, 0), v);
     const auto body = detail::body_size(p, v);
     if (!body) return detail::finish_error(body.error(), v);
     return std::size_t{1} + variable_byte_integer_size(*body) + *body;
@@ -479,6 +480,7 @@ constexpr result<std::size_t> encode(const P& p, mutable_bytes out, protocol_ver
                                      sender from = sender::any) noexcept {
     const protocol_version v = detail::version_for(p, version);
     if (!detail::is_known_version(v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
+    if (!is_compiled_in(v)) return detail::finish_error(make_error(errc::version_compiled_out, 0), v);
     constexpr packet_type t = packet_type_of<P>;
     if (!is_defined(static_cast<std::uint8_t>(t), v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
     if (!may_send(t, from, v)) return detail::finish_error(make_error(errc::packet_direction_invalid, 0), v);

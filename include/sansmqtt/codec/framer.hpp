@@ -47,6 +47,7 @@ constexpr result<frame_status> frame(const bytes_view& received, std::uint32_t m
         e.version = v;
         return e;
     };
+    if (!is_compiled_in(v)) return fail(errc::version_compiled_out, 0);
     frame_status s;
     if (received.empty()) {
         s.needed = 2;

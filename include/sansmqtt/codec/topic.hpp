@@ -113,6 +113,7 @@ constexpr result<void> check_topic_filter_syntax(const text_view& filter, protoc
 // [MQTT-4.7.1-1] [MQTT-4.7.1-2]; in MQTT 5.0 also the Shared Subscription syntax [MQTT-4.8.2-1]
 // [MQTT-4.8.2-2]. Error offsets are relative to `filter`.
 constexpr result<void> check_topic_filter(const text_view& filter, protocol_version v = protocol_version::v5) noexcept {
+    if (!is_compiled_in(v)) return make_error(errc::version_compiled_out, 0);
     if (filter.size() > largest_field_size) return make_error(errc::topic_too_long, 0);
     if (auto ok = check_utf8(filter.bytes()); !ok) return ok;
     return detail::check_topic_filter_syntax(filter, v);
@@ -121,7 +122,8 @@ constexpr result<void> check_topic_filter(const text_view& filter, protocol_vers
 // Whether a Topic Name matches a Topic Filter (section 4.7). '+' matches exactly one level (which
 // may be empty), '#' matches its parent level and any number of levels below it, and a filter that
 // starts with a wildcard does not match a name that starts with '$' [MQTT-4.7.2-1]. In MQTT 5.0 a
-// Shared Subscription filter matches by its Topic Filter part. Both arguments are assumed valid.
+// Shared Subscription filter matches by its Topic Filter part. Both arguments are assumed valid (a
+// build without `v`'s code matches with the rules of the version it keeps).
 constexpr bool topic_matches(const text_view& filter_in, const text_view& name,
                              protocol_version v = protocol_version::v5) noexcept {
     text_view filter = filter_in;

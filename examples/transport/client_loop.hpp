@@ -1,0 +1,132 @@
+// run_client(): the loop that joins a sansmqtt client to a stream (TCP or TLS) on a POSIX
+// system, waiting in poll() until the socket, an optional input descriptor (stdin, ...) or the
+// client's next deadline wants attention. Copy it and adapt it; it is the whole glue.
+//
+// Each turn: receive into the client's buffer, drain events (the caller's on_event issues
+// commands), let on_turn() issue more, hand tx_data() to the stream, flush, tick, wait.
+#pragma once
+
+#include <poll.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <sansmqtt/sansmqtt.hpp>
+
+#include "stream.hpp"
+
+namespace sansmqtt::examples {
+
+inline std::uint64_t monotonic_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000u;
+}
+
+struct loop_hooks {
+    std::function<void(const event&)> on_event;  // every event, in order
+    std::function<void()> on_turn;                // once per turn, after the events
+    int input_fd = -1;                            // also wake when this is readable (-1: none)
+    std::function<bool()> want_input;             // poll input_fd only while this says so
+    std::function<void()> on_input;               // input_fd is readable
+};
+
+struct loop_result {
+    bool clean = false;  // the session ended with our DISCONNECT, and the stream closed cleanly
+    std::string error;   // otherwise: why (stream error, or the client's failure)
+};
+
+// Runs until the client is idle again: after our DISCONNECT was sent, after the server ended the
+// session, or after the stream failed. The stream must be connected (TLS may still be in its
+// handshake: its write() takes nothing until the handshake is done).
+template <class Config>
+loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hooks) {
+    loop_result out;
+    bool stream_open = true;
+    bool we_disconnected = false;
+    (void)mqtt.transport_opened();
+    const auto end_stream = [&](const std::string& why) {
+        if (out.error.empty() && !why.empty()) out.error = why;
+        if (stream_open) net.close();
+        stream_open = false;
+        mqtt.transport_closed();
+    };
+
+    while (true) {
+        // 1. Received bytes straight into the client's buffer.
+        while (stream_open) {
+            const mutable_bytes window = mqtt.rx_window();
+            if (window.empty()) break;
+            const io_result r = net.read(window.data(), window.size());
+            if (r.state == io_state::ok) {
+                mqtt.rx_commit(r.bytes);
+                if (r.bytes == 0) break;
+                continue;
+            }
+            end_stream(r.state == io_state::closed ? (we_disconnected ? "" : "the server closed the connection")
+                                                   : net.error());
+        }
+        // 2. Events; the handler may issue commands.
+        while (const std::optional<event> e = mqtt.poll_event()) {
+            if (const auto* failed = std::get_if<connection_failed_event>(&*e)) {
+                if (out.error.empty()) out.error = std::string(failed->error.message());
+            }
+            if (hooks.on_event) hooks.on_event(*e);
+        }
+        if (hooks.on_turn) hooks.on_turn();
+        if (mqtt.state() == client_state::idle && !stream_open) break;
+        // 3. Bytes to send, then whatever the stream still holds.
+        if (stream_open) {
+            for (bytes_view pending = mqtt.tx_data(); !pending.empty(); pending = mqtt.tx_data()) {
+                const io_result w = net.write(pending.data(), pending.size());
+                if (w.state != io_state::ok) {
+                    end_stream(net.error());
+                    break;
+                }
+                if (w.bytes == 0) break;
+                mqtt.tx_consume(w.bytes);
+            }
+        }
+        if (stream_open && !net.flush()) end_stream(net.error());
+        // 4. The session is over on our side once everything was sent: close.
+        const client_state s = mqtt.state();
+        if (stream_open && (s == client_state::disconnecting || s == client_state::closed) && mqtt.tx_data().empty() &&
+            !net.has_pending_output()) {
+            we_disconnected = s == client_state::disconnecting;
+            end_stream("");
+            out.clean = we_disconnected && out.error.empty();
+            continue;  // drain the events transport_closed() produces
+        }
+        const std::uint64_t now = monotonic_ms();
+        mqtt.tick(now);
+        if (!stream_open) continue;
+
+        // 5. Wait for the socket, the input or the next deadline.
+        int timeout = -1;
+        if (const auto deadline = mqtt.next_deadline()) {
+            timeout = *deadline <= now ? 0 : static_cast<int>(std::min<std::uint64_t>(*deadline - now, 60'000));
+        }
+        if (mqtt.rx_pending() != 0 && mqtt.rx_window().size() != 0) timeout = 0;  // unprocessed input
+        pollfd fds[2] = {};
+        fds[0].fd = net.fd();
+        fds[0].events = net.wanted_events();
+        if (!mqtt.tx_data().empty() || net.has_pending_output()) fds[0].events |= POLLOUT;
+        nfds_t count = 1;
+        if (hooks.input_fd >= 0 && (!hooks.want_input || hooks.want_input())) {
+            fds[1].fd = hooks.input_fd;
+            fds[1].events = POLLIN;
+            count = 2;
+        }
+        if (::poll(fds, count, timeout) > 0 && count == 2 && (fds[1].revents & (POLLIN | POLLHUP)) != 0 &&
+            hooks.on_input) {
+            hooks.on_input();
+        }
+    }
+    return out;
+}
+
+}  // namespace sansmqtt::examples

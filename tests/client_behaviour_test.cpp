@@ -605,6 +605,12 @@ public:
     }
 
     std::size_t writes() const noexcept { return writes_; }
+    // Flash gone bad: the packet of message `index` becomes `bytes`.
+    void damage(std::size_t index, const bytes& b) {
+        slot& s = slots_[order_[index]];
+        s.length = static_cast<std::uint8_t>(b.size());
+        for (std::size_t i = 0; i < b.size(); ++i) s.bytes[i] = b[i];
+    }
 
 private:
     struct slot {
@@ -678,7 +684,46 @@ void reboot_script(const version_case& vc) {
     });
 }
 
+void damaged_store_script(const version_case& vc) {
+    for_each_feed_mode([vc](feed_mode mode) {
+        flash_store store;
+        {
+            auto before = std::make_unique<flash_client>(store);
+            driver d(mode, before.get());
+            connect_ok(d, vc, false);
+            for (const char* payload : {"a", "b", "c", "d"}) REQUIRE(d.c().publish(message(payload, qos::at_least_once)));
+            (void)d.sent();
+        }
+        // Message 1 now holds a PINGREQ, message 3 half of its PUBLISH, message 4 a QoS 3 PUBLISH.
+        store.damage(0, hex("c0 00"));
+        const bytes third = hex(vc.publish_hex(0x32, "a/b", 3, "c"));
+        store.damage(2, bytes(third.begin(), third.begin() + 4));
+        bytes fourth = hex(vc.publish_hex(0x32, "a/b", 4, "d"));
+        fourth[0] = 0x36;
+        store.damage(3, fourth);
+        auto after = std::make_unique<flash_client>(store);
+        driver d(mode, after.get());
+        // Each damaged message fails with 0x83 and is never sent; the intact one is resent. (The
+        // QoS reported is what the damaged first byte says: 0 for the PINGREQ, 3 read as 2.)
+        CHECK(connect_with(d, vc.options(false), vc.connect_hex(false), vc.connack(true)) ==
+              lines{"connected sp=1 ka=30", "failed id=1 q=0 rc=0x83", "failed id=3 q=1 rc=0x83",
+                    "failed id=4 q=2 rc=0x83"});
+        CHECK(d.sent() == vc.publish_hex(0x3a, "a/b", 2, "b"));
+        CHECK(store.size() == 1);
+        d.server("40 02 00 02");
+        CHECK(events(d) == lines{"completed id=2 q=1 rc=0x00"});
+        CHECK(d.c().state() == client_state::connected);
+    });
+}
+
 }  // namespace
+
+TEST_CASE("v5 [client] a session store that hands back damaged packets loses those messages (0x83), never sends them, and the session goes on") {
+    damaged_store_script(v5);
+}
+TEST_CASE("v3.1.1 [client] a session store that hands back damaged packets loses those messages, never sends them, and the session goes on") {
+    damaged_store_script(v311);
+}
 
 TEST_CASE("v5 [MQTT-3.1.2-23] an application session store outlives the client object: after a reboot the stored messages are resent") {
     static_assert(sizeof(flash_client) < sizeof(client<test_config>), "no built-in store is paid for");

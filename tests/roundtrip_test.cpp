@@ -275,3 +275,35 @@ TEST_CASE("v3.1.1 and v5 encode refuses a buffer one byte too small and writes n
         CHECK(out[size] == 0xee);
     }
 }
+
+TEST_CASE("v3.1.1 and v5 decode_from<sender> gives decode()'s answer for every packet type and direction") {
+    // One packet of each type (some malformed), in both versions.
+    const char* const packets[] = {
+        "10 0d 00 04 4d 51 54 54 05 02 00 3c 00 00 00",  // 5.0 CONNECT
+        "10 0c 00 04 4d 51 54 54 04 02 00 3c 00 00",     // 3.1.1 CONNECT
+        "20 03 00 00 00", "20 02 00 00", "20 02 02 00",  // CONNACK (the last: reserved flag)
+        "30 06 00 03 61 2f 62 78", "32 09 00 03 61 2f 62 00 01 00 78", "36 05 00 01 74 00 01",
+        "40 02 00 07", "50 02 00 07", "62 02 00 07", "60 02 00 07", "70 02 00 07",
+        "82 06 00 01 00 01 61 00", "82 07 00 01 00 00 01 61 00",  // SUBSCRIBE
+        "90 03 00 01 00", "90 04 00 01 00 00",                    // SUBACK
+        "a2 05 00 01 00 01 61", "a2 06 00 01 00 00 01 61",        // UNSUBSCRIBE
+        "b0 02 00 01", "b0 04 00 01 00 00",                       // UNSUBACK
+        "c0 00", "d0 00", "e0 00", "e0 01 00", "f0 00", "f0 02 00 00",
+    };
+    for (const protocol_version v : {protocol_version::v3_1_1, protocol_version::v5}) {
+        for (const char* wire : packets) {
+            INFO(wire << " in " << (is_v5(v) ? "5.0" : "3.1.1"));
+            const bytes b = hex(wire);
+            const auto server_any = decode(view(b), v, sender::server);
+            const auto server_only = decode_from<sender::server>(view(b), v);
+            REQUIRE(server_any.has_value() == server_only.has_value());
+            if (server_any) CHECK(*server_any == *server_only);
+            else CHECK(server_any.error() == server_only.error());
+            const auto client_any = decode(view(b), v, sender::client);
+            const auto client_only = decode_from<sender::client>(view(b), v);
+            REQUIRE(client_any.has_value() == client_only.has_value());
+            if (client_any) CHECK(*client_any == *client_only);
+            else CHECK(client_any.error() == client_only.error());
+        }
+    }
+}

@@ -613,7 +613,8 @@ private:
     }
     static sansmqtt::qos stored_qos(const stored_message& m) noexcept {
         if (m.packet.empty()) return qos::exactly_once;
-        return static_cast<sansmqtt::qos>((m.packet[0] >> 1) & 0x03u);
+        const unsigned q = (m.packet[0] >> 1) & 0x03u;
+        return q > 2 ? qos::exactly_once : static_cast<sansmqtt::qos>(q);  // 3: damaged (see intact())
     }
 
     // Ends the session: in 5.0 queues DISCONNECT with the error's reason code (or 0x80 where the
@@ -824,29 +825,41 @@ private:
                     ++cursor_;
                     continue;
                 }
-                const auto p = decode(m.packet, version_, sender::client);
-                if (!p) {
-                    // A store that hands back a broken packet loses that message, not the session.
-                    const publish_failed_event e{m.packet_id, stored_qos(m), reason_code::implementation_specific_error, false};
-                    s_.store->erase(cursor_);
-                    if (!pending_event_) pending_event_ = event(e);
-                    continue;
-                }
-                if (!send_publish(std::get<sansmqtt::publish>(*p))) return;  // [MQTT-4.3.2-2, MQTT-4.3.3-2]: DUP 0
+                const std::optional<sansmqtt::publish> p = stored_publish(m.packet);
+                if (!p || !send_publish(*p)) return;  // intact: sendable() checked it  // [MQTT-4.3.2-2, MQTT-4.3.3-2]: DUP 0
                 s_.store->set_state(cursor_, message_state::sent);
             }
             ++cursor_;
         }
     }
 
+    // A stored packet parsed back: a whole PUBLISH of this connection's version, or nothing (a
+    // store may hand back damaged bytes). Only the PUBLISH decoder is linked for it.
+    std::optional<sansmqtt::publish> stored_publish(const bytes_view& bytes) const noexcept {
+        const auto f = frame(bytes, largest_packet_size, version_);
+        if (!f || !f->complete || f->header.type != packet_type::publish || f->header.packet_size() != bytes.size()) {
+            return std::nullopt;
+        }
+        const auto head = decode_publish_head(bytes, f->header, version_, sender::client);
+        if (!head || head->size == 0) return std::nullopt;
+        sansmqtt::publish p = head->packet;
+        p.payload = bytes.subview(head->size);
+        return p;
+    }
+
     // Whether this connection's server takes the stored PUBLISH: it may allow less than the one
     // it was published under, in Maximum Packet Size [MQTT-3.2.2-15] or Maximum QoS [MQTT-3.2.2-11].
     bool sendable(const stored_message& m) const noexcept {
-        return m.packet.size() <= server_.maximum_packet_size &&
+        return intact(m) && m.packet.size() <= server_.maximum_packet_size &&
                static_cast<std::uint8_t>(stored_qos(m)) <= static_cast<std::uint8_t>(server_.maximum_qos);
     }
+    // Whether a stored packet is a whole PUBLISH of this connection's version: a store (flash) may
+    // hand back damaged bytes, which are never sent.
+    bool intact(const stored_message& m) const noexcept { return stored_publish(m.packet).has_value(); }
+
     // A stored message this connection's server does not take is never sent: it fails with 0x95
-    // (too large) or 0x9B (QoS not supported), and the messages after it go on.
+    // (too large) or 0x9B (QoS not supported), a damaged one with 0x83, and the messages after it
+    // go on.
     // A QoS 2 message sent before may be held by the server (its PUBREC lost), which would take
     // the identifier, reused, for a duplicate: it is released instead (PUBREL), and its PUBCOMP
     // tells whether it had arrived (0x92: it had not).
@@ -856,7 +869,7 @@ private:
             if (cursor_ >= s_.store->size()) return std::nullopt;
             const stored_message m = s_.store->at(cursor_);
             if (m.state == message_state::released || sendable(m)) return std::nullopt;
-            if (m.state != message_state::sent || stored_qos(m) != qos::exactly_once) break;
+            if (m.state != message_state::sent || stored_qos(m) != qos::exactly_once || !intact(m)) break;
             if (tx_room() < answer_room) return std::nullopt;  // the PUBREL needs room: next time
             // The store may move it in front of the messages not released: it joins those sent
             // on this connection [0, cursor_) either way.
@@ -868,8 +881,9 @@ private:
             pump();
         }
         const stored_message m = s_.store->at(cursor_);
-        const reason_code code = m.packet.size() > server_.maximum_packet_size ? reason_code::packet_too_large
-                                                                                : reason_code::qos_not_supported;
+        const reason_code code = !intact(m)                                      ? reason_code::implementation_specific_error
+                                 : m.packet.size() > server_.maximum_packet_size ? reason_code::packet_too_large
+                                                                                 : reason_code::qos_not_supported;
         const publish_failed_event e{m.packet_id, stored_qos(m), code, false};
         s_.store->erase(cursor_);
         pump();
@@ -934,7 +948,7 @@ private:
         }
         const bytes_view bytes = received.subview(0, f->header.packet_size());
         rx_begin_ += bytes.size();
-        const auto p = decode(bytes, version_, sender::server);
+        const auto p = decode_from<sender::server>(bytes, version_);
         if (!p) {
             e = fail(p.error());
             return false;

@@ -415,30 +415,52 @@ constexpr errc flags_errc(packet_type t) noexcept {
     }
 }
 
+// `Only`: sender::any decodes every packet type; sender::server / sender::client compile in only
+// the decoders of the packets that side may send (decode_from<>()). The caller has already
+// refused a packet from the wrong side (may_send), so the cases left out are never reached.
+template <sender Only = sender::any>
 constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h, protocol_version v,
                                      sender from) noexcept {
+    constexpr bool client_packets = Only != sender::server;  // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ
+    constexpr bool server_packets = Only != sender::client;  // CONNACK, SUBACK, UNSUBACK, PINGRESP
     const int flags = required_flags(h.type);
     if (flags >= 0 && h.flags != flags) return make_error(flags_errc(h.type), 0);
 
     byte_reader r(in, h.size, in.size());
     switch (h.type) {
         case packet_type::connect: break;  // decoded by decode_connect()
-        case packet_type::connack: return decode_connack(r, v);
+        case packet_type::connack:
+            if constexpr (server_packets) return decode_connack(r, v);
+            break;
         case packet_type::publish: return decode_publish(r, h, v, from);
         case packet_type::puback: return decode_publish_response<puback>(r, v, from);
         case packet_type::pubrec: return decode_publish_response<pubrec>(r, v, from);
         case packet_type::pubrel: return decode_publish_response<pubrel>(r, v, from);
         case packet_type::pubcomp: return decode_publish_response<pubcomp>(r, v, from);
-        case packet_type::subscribe: return decode_subscribe(r, v);
-        case packet_type::suback: return decode_subscribe_response<suback>(r, packet_type::suback, v);
-        case packet_type::unsubscribe: return decode_unsubscribe(r, v);
-        case packet_type::unsuback: return decode_subscribe_response<unsuback>(r, packet_type::unsuback, v);
+        case packet_type::subscribe:
+            if constexpr (client_packets) return decode_subscribe(r, v);
+            break;
+        case packet_type::suback:
+            if constexpr (server_packets) return decode_subscribe_response<suback>(r, packet_type::suback, v);
+            break;
+        case packet_type::unsubscribe:
+            if constexpr (client_packets) return decode_unsubscribe(r, v);
+            break;
+        case packet_type::unsuback:
+            if constexpr (server_packets) return decode_subscribe_response<unsuback>(r, packet_type::unsuback, v);
+            break;
         case packet_type::pingreq:
-            if (auto ok = expect_end(r); !ok) return ok.error();
-            return packet(pingreq{});
+            if constexpr (client_packets) {
+                if (auto ok = expect_end(r); !ok) return ok.error();
+                return packet(pingreq{});
+            }
+            break;
         case packet_type::pingresp:
-            if (auto ok = expect_end(r); !ok) return ok.error();
-            return packet(pingresp{});
+            if constexpr (server_packets) {
+                if (auto ok = expect_end(r); !ok) return ok.error();
+                return packet(pingresp{});
+            }
+            break;
         case packet_type::disconnect:
             if (!is_v5(v)) {
                 if (auto ok = expect_end(r); !ok) return ok.error();
@@ -450,26 +472,42 @@ constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h
     return make_error(errc::packet_type_invalid, 0);
 }
 
+template <sender Only>
+constexpr result<packet> decode_packet(const bytes_view& bytes, protocol_version version, sender from) noexcept {
+    const auto f = frame(bytes, largest_packet_size, version);
+    if (!f) return with_version(f.error(), version);
+    if (!f->complete) return with_version(make_error(errc::truncated, bytes.size()), version);
+    if (f->header.packet_size() != bytes.size()) {
+        return with_version(make_error(errc::trailing_bytes, f->header.packet_size()), version);
+    }
+    if (!may_send(f->header.type, from, version)) {
+        return with_version(make_error(errc::packet_direction_invalid, 0), version);
+    }
+    // A CONNECT names its own version, and its errors carry it.
+    if constexpr (Only != sender::server) {
+        if (f->header.type == packet_type::connect) return decode_connect(bytes, f->header, version);
+    }
+    auto p = decode_body<Only>(bytes, f->header, version, from);
+    if (!p) return with_version(p.error(), version);
+    return p;
+}
+
 }  // namespace detail
 
 // Decodes the one packet that `bytes` holds. Errors: every rule of the version, `truncated` when
 // `bytes` ends inside the packet, `trailing_bytes` when bytes follow it.
 constexpr result<packet> decode(const bytes_view& bytes, protocol_version version,
                                 sender from = sender::any) noexcept {
-    const auto f = frame(bytes, largest_packet_size, version);
-    if (!f) return detail::with_version(f.error(), version);
-    if (!f->complete) return detail::with_version(make_error(errc::truncated, bytes.size()), version);
-    if (f->header.packet_size() != bytes.size()) {
-        return detail::with_version(make_error(errc::trailing_bytes, f->header.packet_size()), version);
-    }
-    if (!may_send(f->header.type, from, version)) {
-        return detail::with_version(make_error(errc::packet_direction_invalid, 0), version);
-    }
-    // A CONNECT names its own version, and its errors carry it.
-    if (f->header.type == packet_type::connect) return detail::decode_connect(bytes, f->header, version);
-    auto p = detail::decode_body(bytes, f->header, version, from);
-    if (!p) return detail::with_version(p.error(), version);
-    return p;
+    return detail::decode_packet<sender::any>(bytes, version, from);
+}
+
+// decode(bytes, version, From), with only the decoders of the packets `From` may send compiled in:
+// a client decodes with decode_from<sender::server>() and links no CONNECT, SUBSCRIBE or
+// UNSUBSCRIBE decoder. Same results as decode() for every input.
+template <sender From>
+constexpr result<packet> decode_from(const bytes_view& bytes, protocol_version version) noexcept {
+    static_assert(From != sender::any, "decode_from<> names the sender; decode() is for any sender");
+    return detail::decode_packet<From>(bytes, version, From);
 }
 
 // The head of a PUBLISH: every field before the payload. A receiver whose buffer cannot hold a

@@ -461,7 +461,7 @@ public:
                 return local(errc::wildcard_subscription_not_supported);
             }
         }
-        if (props.subscription_identifier() && !server_.subscription_identifier_available) {
+        if (is_v5(version_) && props.subscription_identifier() && !server_.subscription_identifier_available) {
             return local(errc::subscription_identifier_not_supported);
         }
         sansmqtt::subscribe s;
@@ -990,24 +990,27 @@ private:
             return fail(protocol_error(errc::session_present_unexpected, 0));  // [MQTT-3.2.2-4]
         }
         const properties& q = c.properties;
-        if (authentication_method_size_ != 0 && q.authentication_method() != authentication_method()) {
-            return fail(protocol_error(errc::authentication_method_mismatch, 0));  // [MQTT-4.12.0-5]
+        decltype(q.assigned_client_identifier()) assigned;
+        if (is_v5(version_)) {  // a 3.1.1 CONNACK has no properties
+            if (authentication_method_size_ != 0 && q.authentication_method() != authentication_method()) {
+                return fail(protocol_error(errc::authentication_method_mismatch, 0));  // [MQTT-4.12.0-5]
+            }
+            if (authentication_method_size_ == 0 && q.authentication_method()) {
+                return fail(protocol_error(errc::packet_unexpected, 0));
+            }
+            if (const auto v = q.maximum_qos()) server_.maximum_qos = static_cast<sansmqtt::qos>(*v);
+            if (const auto v = q.retain_available()) server_.retain_available = *v;
+            if (const auto v = q.maximum_packet_size()) server_.maximum_packet_size = *v;
+            if (const auto v = q.receive_maximum()) server_.receive_maximum = *v;
+            if (const auto v = q.topic_alias_maximum()) server_.topic_alias_maximum = *v;
+            if (const auto v = q.wildcard_subscription_available()) server_.wildcard_subscription_available = *v;
+            if (const auto v = q.subscription_identifier_available()) server_.subscription_identifier_available = *v;
+            if (const auto v = q.shared_subscription_available()) server_.shared_subscription_available = *v;
+            if (const auto v = q.server_keep_alive()) keep_alive_ = *v;  // [MQTT-3.1.2-21, MQTT-3.2.2-21]
+            assigned = q.assigned_client_identifier();
         }
-        if (authentication_method_size_ == 0 && q.authentication_method()) {
-            return fail(protocol_error(errc::packet_unexpected, 0));
-        }
-        if (const auto v = q.maximum_qos()) server_.maximum_qos = static_cast<sansmqtt::qos>(*v);
-        if (const auto v = q.retain_available()) server_.retain_available = *v;
-        if (const auto v = q.maximum_packet_size()) server_.maximum_packet_size = *v;
-        if (const auto v = q.receive_maximum()) server_.receive_maximum = *v;
-        if (const auto v = q.topic_alias_maximum()) server_.topic_alias_maximum = *v;
-        if (const auto v = q.wildcard_subscription_available()) server_.wildcard_subscription_available = *v;
-        if (const auto v = q.subscription_identifier_available()) server_.subscription_identifier_available = *v;
-        if (const auto v = q.shared_subscription_available()) server_.shared_subscription_available = *v;
-        if (const auto v = q.server_keep_alive()) keep_alive_ = *v;  // [MQTT-3.1.2-21, MQTT-3.2.2-21]
         state_ = client_state::connected;
         clean_start_unconfirmed_ = false;
-        const auto assigned = q.assigned_client_identifier();
         session_id_hash_ = assigned ? client_id_hash(*assigned) : connect_id_hash_;
         session_id_known_ = true;
         ping_outstanding_ = false;
@@ -1021,14 +1024,14 @@ private:
         connected_event e;
         e.session_present = c.session_present;
         e.keep_alive = keep_alive_;
-        if (const auto id = q.assigned_client_identifier()) e.assigned_client_id = *id;
+        if (assigned) e.assigned_client_id = *assigned;
         e.packet = c;
         return event(e);
     }
 
     // A PUBLISH, whole (`streamed` false) or the head of a streamed one.
     std::optional<event> on_publish(sansmqtt::publish p, bool streamed, std::uint32_t payload_size = 0) noexcept {
-        if (const auto alias = p.properties.topic_alias()) {
+        if (const auto alias = is_v5(version_) ? p.properties.topic_alias() : std::nullopt) {
             if (*alias > s_.aliases_in.capacity()) {
                 return fail(protocol_error(errc::topic_alias_invalid, 0));  // [MQTT-3.3.2-10] accepted up to ours only
             }
@@ -1248,7 +1251,9 @@ private:
         state_ = client_state::closed;  // [MQTT-4.13.2-1]: close whatever the code
         disconnected_event e;
         e.reason_code = d.reason_code;
-        if (const auto ref = d.properties.server_reference()) e.server_reference = *ref;
+        if (is_v5(version_)) {
+            if (const auto ref = d.properties.server_reference()) e.server_reference = *ref;
+        }
         e.packet = d;
         return event(e);
     }

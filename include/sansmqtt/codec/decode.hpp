@@ -467,7 +467,9 @@ constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h
                 return packet(disconnect{});
             }
             return decode_reason_and_properties<disconnect>(r, packet_type::disconnect, v, from);
-        case packet_type::auth: return decode_reason_and_properties<auth>(r, packet_type::auth, v, from);
+        case packet_type::auth:
+            if (is_v5(v)) return decode_reason_and_properties<auth>(r, packet_type::auth, v, from);
+            break;  // 3.1.1: refused by frame() as a reserved type
     }
     return make_error(errc::packet_type_invalid, 0);
 }
@@ -545,7 +547,7 @@ constexpr result<publish_head> decode_publish_head(const bytes_view& received, c
     byte_reader r(received, h.size, pos);
     auto p = detail::decode_publish(r, h, v, from);
     if (!p) return detail::with_version(p.error(), v);
-    head.packet = std::get<publish>(*p);
+    head.packet = *std::get_if<publish>(&*p);  // decode_publish() gives a PUBLISH (no std::get: it links abort())
     head.size = pos;
     head.payload_size = static_cast<std::uint32_t>(packet_size - pos);
     return head;

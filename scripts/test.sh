@@ -7,7 +7,8 @@
 #   3. the unit suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) each, under ASan + UBSan;
 #   5. a project using sansmqtt by vendored include/, as a meson subproject, and through CMake;
-#   6. a count of the specification statements the tests name.
+#   6. the microcontroller example cross-built for a Cortex-M4 (scripts/size-report.sh);
+#   7. a count of the specification statements the tests name.
 # Ends with one summary line. Environment: FUZZ_SECONDS, JOBS (default 2), BUILD_ROOT.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ start=$(date +%s)
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- 1. packages ------------------------------------------------------------------------
-packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake)
+packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake openssl mosquitto libbearssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -102,7 +103,11 @@ fi
 say "consumers"
 tests/consumers/run.sh "$build_root/consumers"
 
-# ---- 6. conformance count ---------------------------------------------------------------
+# ---- 6. the microcontroller example, cross-built for a Cortex-M4 (and its flash/RAM table) ----
+say "Cortex-M4 firmware (scripts/size-report.sh)"
+BUILD_DIR="$build_root/m4" JOBS="$jobs" scripts/size-report.sh | sed -n '1,9p'
+
+# ---- 7. conformance count ---------------------------------------------------------------
 say "statements named by tests"
 conformance=$(python3 tests/conformance.py "$build_root/gcc/tests/unit-tests")
 echo "$conformance"

@@ -33,6 +33,7 @@ struct loop_hooks {
     int input_fd = -1;                            // also wake when this is readable (-1: none)
     std::function<bool()> want_input;             // poll input_fd only while this says so
     std::function<void()> on_input;               // input_fd is readable
+    std::function<std::optional<std::uint64_t>()> wake_at;  // also wake by this monotonic_ms() time (nullopt: no timer)
 };
 
 struct loop_result {
@@ -43,12 +44,20 @@ struct loop_result {
 // Runs until the client is idle again: after our DISCONNECT was sent, after the server ended the
 // session, or after the stream failed. The stream must be connected (TLS may still be in its
 // handshake: its write() takes nothing until the handshake is done).
+// Either call mqtt.transport_opened(), mqtt.tick(monotonic_ms()) and mqtt.connect() before
+// run_client() (a refused connect() is then the caller's to report before any I/O), or leave the
+// client idle and call connect() from on_turn().
 template <class Config>
 loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hooks) {
     loop_result out;
     bool stream_open = true;
     bool we_disconnected = false;
-    (void)mqtt.transport_opened();
+    // The caller may have opened the transport and called connect() already; otherwise on_turn()
+    // sends CONNECT once the state is client_state::open.
+    if (mqtt.state() == client_state::idle) {
+        (void)mqtt.transport_opened();
+        mqtt.tick(monotonic_ms());  // the clock before any command: connect() starts the CONNACK timer from it
+    }
     const auto end_stream = [&](const std::string& why) {
         if (out.error.empty() && !why.empty()) out.error = why;
         if (stream_open) net.close();
@@ -80,6 +89,9 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
         if (hooks.on_turn) hooks.on_turn();
         if (mqtt.state() == client_state::idle && !stream_open) break;
         // 3. Bytes to send, then whatever the stream still holds.
+        // A write() that takes nothing (a full socket, a TLS handshake still running) leaves the
+        // waiting to the stream's wanted_events(): POLLOUT alone could wake at once, for nothing.
+        bool write_stalled = false;
         if (stream_open) {
             for (bytes_view pending = mqtt.tx_data(); !pending.empty(); pending = mqtt.tx_data()) {
                 const io_result w = net.write(pending.data(), pending.size());
@@ -87,7 +99,10 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
                     end_stream(net.error());
                     break;
                 }
-                if (w.bytes == 0) break;
+                if (w.bytes == 0) {
+                    write_stalled = true;
+                    break;
+                }
                 mqtt.tx_consume(w.bytes);
             }
         }
@@ -104,17 +119,26 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
         const std::uint64_t now = monotonic_ms();
         mqtt.tick(now);
         if (!stream_open) continue;
+        // A timer that ran out (CONNACK, PINGRESP) ended the session: take its event now rather than
+        // wait in poll() (3.1.1 queues no DISCONNECT that would wake it).
+        if (mqtt.state() != s) continue;
 
         // 5. Wait for the socket, the input or the next deadline.
         int timeout = -1;
         if (const auto deadline = mqtt.next_deadline()) {
             timeout = *deadline <= now ? 0 : static_cast<int>(std::min<std::uint64_t>(*deadline - now, 60'000));
         }
+        if (hooks.wake_at) {
+            if (const auto wake = hooks.wake_at()) {
+                const int until = *wake <= now ? 0 : static_cast<int>(std::min<std::uint64_t>(*wake - now, 60'000));
+                if (timeout < 0 || until < timeout) timeout = until;
+            }
+        }
         if (mqtt.rx_pending() != 0 && mqtt.rx_window().size() != 0) timeout = 0;  // unprocessed input
         pollfd fds[2] = {};
         fds[0].fd = net.fd();
         fds[0].events = net.wanted_events();
-        if (!mqtt.tx_data().empty() || net.has_pending_output()) fds[0].events |= POLLOUT;
+        if ((!mqtt.tx_data().empty() && !write_stalled) || net.has_pending_output()) fds[0].events |= POLLOUT;
         nfds_t count = 1;
         if (hooks.input_fd >= 0 && (!hooks.want_input || hooks.want_input())) {
             fds[1].fd = hooks.input_fd;

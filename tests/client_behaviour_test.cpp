@@ -276,6 +276,40 @@ TEST_CASE("v5 [client] no PINGRESP within the response timeout: connection_faile
 TEST_CASE("v3.1.1 [client] no PINGRESP within the response timeout: connection_failed_event ping_timeout") {
     ping_timeout_script(v311);
 }
+namespace {
+
+void connect_before_first_tick(protocol_version v) {
+    client<test_config> c;
+    REQUIRE(c.transport_opened());
+    connect_options o;
+    o.protocol_version = v;
+    o.client_id = "c";
+    o.response_timeout_ms = 5'000;
+    REQUIRE(c.connect(o));
+    const std::uint64_t boot = 1'000'000'000'000;  // a monotonic clock far from 0
+    c.tick(boot);
+    CHECK_FALSE(c.poll_event().has_value());
+    CHECK(c.state() == client_state::connecting);
+    CHECK(c.next_deadline() == std::optional<std::uint64_t>(boot + 5'000));
+    c.tick(boot + 4'999);
+    CHECK_FALSE(c.poll_event().has_value());
+    c.tick(boot + 5'000);
+    const auto e = c.poll_event();
+    REQUIRE(e.has_value());
+    const auto* failed = std::get_if<connection_failed_event>(&*e);
+    REQUIRE(failed != nullptr);
+    CHECK(failed->error.code == errc::connack_timeout);
+}
+
+}  // namespace
+
+TEST_CASE("v5 [client] a CONNECT sent before the first tick() gets its whole response timeout from the first clock reading") {
+    connect_before_first_tick(protocol_version::v5);
+}
+TEST_CASE("v3.1.1 [client] a CONNECT sent before the first tick() gets its whole response timeout from the first clock reading") {
+    connect_before_first_tick(protocol_version::v3_1_1);
+}
+
 TEST_CASE("v5 [client] no CONNACK within the response timeout: connection_failed_event connack_timeout") {
     connack_timeout_script(v5);
 }

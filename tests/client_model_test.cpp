@@ -411,6 +411,7 @@ private:
 
     void reconnect(bool settling) {
         note([] { return std::string("transport opened"); });
+        c_->tick(now_);
         expect(c_->transport_opened().has_value(), "transport_opened refused");
         broker_connection_opened();
         ++stats_.connections;

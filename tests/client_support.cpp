@@ -102,7 +102,10 @@ driver::driver(feed_mode mode, client_core* external) : mode_(mode) {
     }
 }
 
-void driver::open() { REQUIRE(client_->transport_opened()); }
+void driver::open() {
+    client_->tick(now_);  // the scripts' clock starts at 0 (or where tick() left it)
+    REQUIRE(client_->transport_opened());
+}
 
 void driver::record(const event& e) {
     if (const auto* b = std::get_if<message_begin_event>(&e)) {

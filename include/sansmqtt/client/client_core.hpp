@@ -230,6 +230,13 @@ public:
     // The monotonic time in milliseconds. Sends PINGREQ when keep alive is due and fails the
     // session when CONNACK or PINGRESP is overdue.
     void tick(std::uint64_t now_ms) noexcept {
+        if (!clock_started_) {
+            // Commands given before the first tick() happened at its time: a CONNECT sent before
+            // any tick() gets its whole response timeout from the caller's first clock reading.
+            clock_started_ = true;
+            response_deadline_ms_ += now_ms;
+            last_sent_ms_ += now_ms;
+        }
         now_ms_ = now_ms;
         if (state_ == client_state::connecting && now_ms_ >= response_deadline_ms_) {
             pending_event_ = fail(client_error(errc::connack_timeout, error_category::transport));
@@ -1305,6 +1312,7 @@ private:
     std::uint16_t keep_alive_ = 0;
     std::uint32_t response_timeout_ms_ = 10'000;
     std::uint64_t now_ms_ = 0;
+    bool clock_started_ = false;  // tick() was called once: now_ms_ is the caller's clock
     std::uint64_t last_sent_ms_ = 0;
     std::uint64_t response_deadline_ms_ = 0;
     inbound_stream stream_;

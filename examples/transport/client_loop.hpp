@@ -67,6 +67,8 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
 
     while (true) {
         // 1. Received bytes straight into the client's buffer.
+        bool stream_ended = false;  // the peer closed the stream, or it failed, while reading
+        bool stream_failed = false;
         while (stream_open) {
             const mutable_bytes window = mqtt.rx_window();
             if (window.empty()) break;
@@ -76,8 +78,9 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
                 if (r.bytes == 0) break;
                 continue;
             }
-            end_stream(r.state == io_state::closed ? (we_disconnected ? "" : "the server closed the connection")
-                                                   : net.error());
+            stream_ended = true;
+            stream_failed = r.state == io_state::failed;
+            break;
         }
         // 2. Events; the handler may issue commands.
         while (const std::optional<event> e = mqtt.poll_event()) {
@@ -85,6 +88,16 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
                 if (out.error.empty()) out.error = std::string(failed->error.message());
             }
             if (hooks.on_event) hooks.on_event(*e);
+        }
+        if (stream_ended && stream_open) {
+            // The bytes that came before the end were handled first: a server that refuses the
+            // CONNECT, or sends DISCONNECT, usually closes the connection right after it. Its close
+            // is an error only while the session was still going on.
+            const client_state now_state = mqtt.state();
+            const bool session_over = we_disconnected || now_state == client_state::closed ||
+                                      now_state == client_state::disconnecting;
+            end_stream(stream_failed ? net.error() : (session_over ? "" : "the server closed the connection"));
+            continue;  // drain the events transport_closed() produces
         }
         if (hooks.on_turn) hooks.on_turn();
         if (mqtt.state() == client_state::idle && !stream_open) break;

@@ -36,6 +36,10 @@ struct loop_hooks {
     std::function<std::optional<std::uint64_t>()> wake_at;  // also wake by this monotonic_ms() time (nullopt: no timer)
 };
 
+// How long run_client() keeps trying to send the last packets (our DISCONNECT, or the one the client
+// queued on a failure) once the session is over.
+inline constexpr std::uint64_t close_grace_ms = 2'000;
+
 struct loop_result {
     bool clean = false;  // the session ended with our DISCONNECT, and the stream closed cleanly
     std::string error;   // otherwise: why (stream error, or the client's failure)
@@ -52,6 +56,7 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
     loop_result out;
     bool stream_open = true;
     bool we_disconnected = false;
+    std::uint64_t close_by = 0;  // the session is over: close the stream by then at the latest (0: not over)
     // The caller may have opened the transport and called connect() already; otherwise on_turn()
     // sends CONNECT once the state is client_state::open.
     if (mqtt.state() == client_state::idle) {
@@ -120,10 +125,14 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
             }
         }
         if (stream_open && !net.flush()) end_stream(net.error());
-        // 4. The session is over on our side once everything was sent: close.
+        // 4. The session is over on our side once everything was sent: close. What cannot be sent
+        // within close_grace_ms (a stalled handshake, a peer that stopped reading) is given up.
         const client_state s = mqtt.state();
-        if (stream_open && (s == client_state::disconnecting || s == client_state::closed) && mqtt.tx_data().empty() &&
-            !net.has_pending_output()) {
+        const bool over = s == client_state::disconnecting || s == client_state::closed;
+        if (over && close_by == 0) close_by = monotonic_ms() + close_grace_ms;
+        if (!over) close_by = 0;
+        if (stream_open && over &&
+            ((mqtt.tx_data().empty() && !net.has_pending_output()) || monotonic_ms() >= close_by)) {
             we_disconnected = s == client_state::disconnecting;
             end_stream("");
             out.clean = we_disconnected && out.error.empty();
@@ -140,6 +149,10 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
         int timeout = -1;
         if (const auto deadline = mqtt.next_deadline()) {
             timeout = *deadline <= now ? 0 : static_cast<int>(std::min<std::uint64_t>(*deadline - now, 60'000));
+        }
+        if (close_by != 0) {
+            const int until = close_by <= now ? 0 : static_cast<int>(close_by - now);
+            if (timeout < 0 || until < timeout) timeout = until;
         }
         if (hooks.wake_at) {
             if (const auto wake = hooks.wake_at()) {

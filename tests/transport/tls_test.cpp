@@ -548,3 +548,41 @@ TEST_CASE("transport tls: run_client() sleeps in poll() while the handshake hold
     CHECK_FALSE(r.clean);
     CHECK(r.error == "TLS handshake with localhost failed: the server closed the connection");
 }
+
+TEST_CASE("transport tls: run_client() ends when the CONNACK timeout fires while the handshake never finishes") {
+    // A server that accepts the connection and never answers: CONNECT never leaves tx_data(). The
+    // CONNACK timeout closes the session; run_client() must then close the stream within its grace
+    // period and return, not wait in poll() for a socket that never changes.
+    const listener l(AF_INET, 4);
+    REQUIRE(l.ok());
+    tls_options options;
+    options.insecure = true;
+    session s;
+    (void)capture_stderr([&] { s = connect_tls(l.port, options); });
+    REQUIRE_MESSAGE(s.tls, s.error);
+    const int peer = l.accept_within(2000);
+    REQUIRE(peer >= 0);
+
+    sansmqtt::client<> mqtt;
+    bool connect_sent = false;
+    sansmqtt::examples::loop_hooks hooks;
+    hooks.on_turn = [&] {
+        if (!connect_sent && mqtt.state() == sansmqtt::client_state::open) {
+            sansmqtt::connect_options o;
+            o.client_id = "transport-test";
+            o.response_timeout_ms = 300;
+            connect_sent = mqtt.connect(o).has_value();
+        }
+    };
+    const std::int64_t start = now_ms();
+    const sansmqtt::examples::loop_result r = sansmqtt::examples::run_client(*s.tls, mqtt, hooks);
+    const std::int64_t took = now_ms() - start;
+    ::close(peer);
+    CHECK(connect_sent);
+    CHECK_FALSE(s.tls->handshake_done());
+    CHECK_FALSE(r.clean);
+    CHECK(r.error.find("CONNACK") != std::string::npos);
+    CHECK_MESSAGE(took >= 300, took);
+    CHECK_MESSAGE(took < 300 + static_cast<std::int64_t>(sansmqtt::examples::close_grace_ms) + 1500, took);
+    CHECK(mqtt.state() == sansmqtt::client_state::idle);
+}

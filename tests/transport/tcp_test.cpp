@@ -354,3 +354,35 @@ TEST_CASE("transport tcp: after close() the stream reports itself closed") {
     CHECK(s->error() == "the connection to 127.0.0.1 port " + std::to_string(l.port) + " was closed by this program");
     s->close();  // twice is fine
 }
+
+TEST_CASE("transport tcp: close() with unread bytes from the peer still delivers what we wrote (FIN, not RST)") {
+    // The peer sent bytes we never read; we write our last bytes and close. An abrupt close makes
+    // Linux send RST, and the peer then gets ECONNRESET instead of our bytes.
+    const listener l(AF_INET, 4);
+    REQUIRE(l.ok());
+    std::string error;
+    const auto s = tcp_stream::connect("127.0.0.1", l.port, 2000, error);
+    REQUIRE_MESSAGE(s, error);
+    const int peer = l.accept_within(2000);
+    REQUIRE(peer >= 0);
+    REQUIRE(::send(peer, "unread", 6, 0) == 6);
+    ::usleep(50'000);  // the bytes are in our receive buffer now
+    const std::string last = "DISCONNECT";
+    const io_result w = s->write(reinterpret_cast<const std::uint8_t*>(last.data()), last.size());
+    REQUIRE(w.state == io_state::ok);
+    REQUIRE(w.bytes == last.size());
+    s->close();
+    ::usleep(50'000);
+    std::string got;
+    char buf[64];
+    for (;;) {
+        const ssize_t n = ::recv(peer, buf, sizeof buf, 0);
+        if (n <= 0) {
+            CHECK_MESSAGE(n == 0, "recv: " << std::strerror(errno));  // FIN, not a reset
+            break;
+        }
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(peer);
+    CHECK(got == last);
+}

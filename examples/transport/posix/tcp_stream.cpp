@@ -220,7 +220,20 @@ short tcp_stream::wanted_events() const {
 }
 
 void tcp_stream::close() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ < 0) return;
+    // An orderly release: FIN after everything written, then read and drop what the peer still
+    // sends, until its FIN or for 200 ms at most. Closing with unread bytes in the kernel makes
+    // Linux answer with RST, which can destroy data we wrote that the peer has not read yet.
+    if (!failed_ && ::shutdown(fd_, SHUT_WR) == 0) {
+        const std::int64_t deadline = now_ms() + 200;
+        for (std::int64_t left = 200; left > 0; left = deadline - now_ms()) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+            std::uint8_t drain[512];
+            if (::recv(fd_, drain, sizeof drain, 0) <= 0) break;
+        }
+    }
+    ::close(fd_);
     fd_ = -1;
 }
 

@@ -52,6 +52,7 @@ public:
     int fd() const override;                   // -1 once closed
     // POLLIN, plus POLLOUT after a write() came up short, until a write() takes all it is given.
     short wanted_events() const override;
+    // Sends FIN, then waits up to 200 ms for the peer's (dropping what it still sends), then closes.
     void close() override;
     const std::string& error() const override;
 

@@ -14,6 +14,7 @@
 
 #include <sansmqtt/sansmqtt.hpp>
 
+#include "../transport/client_loop.hpp"
 #include "../transport/stream.hpp"
 
 namespace sansmqtt::examples::cli {
@@ -138,6 +139,7 @@ struct opened_stream {
 // Connects. On failure `net` is null and `error` says why (without "Error: ").
 opened_stream open_stream(const options& o, std::string& error);
 
+
 // Wraps a stream and prints every packet sent and received to stderr, mosquitto's -d style:
 //   Client mqtt-pub-42 sending PUBLISH (d0, q1, r0, m1, 'topic', ... (5 bytes))
 std::unique_ptr<stream> make_debug_stream(std::unique_ptr<stream> inner, std::string client_id,
@@ -154,5 +156,42 @@ bool read_file(const std::string& path, std::string& out, std::string& error);
 
 // Prints "Error: <message>" (and for usage errors the --help hint) to stderr unless quiet.
 void print_error(const options& o, const std::string& message);
+
+// What both tools do between parsing and their loop: build the -D properties, connect (TCP or
+// TLS, wrapped for -d), and queue CONNECT in a new client. On failure prints the error and
+// returns false. The client is on the heap: with the tools' Configs it is large.
+template <class Config>
+struct session {
+    property_blocks props;
+    std::string client_id;
+    opened_stream net;
+    std::unique_ptr<client<Config>> mqtt;
+};
+
+template <class Config>
+bool start_session(const options& o, session<Config>& s) {
+    std::string error;
+    if (!build_properties(o, s.props, error)) {
+        print_error(o, error);
+        return false;
+    }
+    s.client_id = client_identifier(o);
+    const connect_options connect = make_connect_options(o, s.client_id, s.props);
+    s.net = open_stream(o, error);
+    if (!s.net.net) {
+        print_error(o, error);
+        return false;
+    }
+    if (o.debug) s.net.net = make_debug_stream(std::move(s.net.net), s.client_id, o.version);
+    s.mqtt = std::make_unique<client<Config>>();
+    (void)s.mqtt->transport_opened();
+    s.mqtt->tick(examples::monotonic_ms());
+    if (const auto ok = s.mqtt->connect(connect); !ok) {
+        s.net.net->close();
+        print_error(o, "cannot connect: " + std::string(ok.error().message()));
+        return false;
+    }
+    return true;
+}
 
 }  // namespace sansmqtt::examples::cli

@@ -267,30 +267,9 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    cli::property_blocks props;
-    if (!cli::build_properties(o, props, error)) {
-        cli::print_error(o, error);
-        return 1;
-    }
-    const std::string client_id = cli::client_identifier(o);
-    const connect_options connect = cli::make_connect_options(o, client_id, props);
-
-    cli::opened_stream net = cli::open_stream(o, error);
-    if (!net.net) {
-        cli::print_error(o, error);
-        return 1;
-    }
-    if (o.debug) net.net = cli::make_debug_stream(std::move(net.net), client_id, o.version);
-
-    const auto mqtt = std::make_unique<client<pub_config>>();
-    (void)mqtt->transport_opened();
-    mqtt->tick(monotonic_ms());
-    if (const auto ok = mqtt->connect(connect); !ok) {
-        net.net->close();
-        cli::print_error(o, "cannot connect: " + std::string(ok.error().message()));
-        return 1;
-    }
-    publisher pub(o, props, *mqtt, client_id);
+    cli::session<pub_config> s;
+    if (!cli::start_session(o, s)) return 1;
+    publisher pub(o, s.props, *s.mqtt, s.client_id);
     pub.set_payload(std::move(payload));
 
     loop_hooks hooks;
@@ -301,6 +280,6 @@ int main(int argc, char** argv) {
         hooks.want_input = [&pub] { return pub.want_input(); };
         hooks.on_input = [&pub] { pub.on_input(); };
     }
-    const loop_result r = run_client(*net.net, *mqtt, hooks);
-    return pub.finish(r, net);
+    const loop_result r = run_client(*s.net.net, *s.mqtt, hooks);
+    return pub.finish(r, s.net);
 }

@@ -244,35 +244,14 @@ int main(int argc, char** argv) {
             return 1;
         case cli::parse_status::ok: break;
     }
-    cli::property_blocks props;
-    if (!cli::build_properties(o, props, error)) {
-        cli::print_error(o, error);
-        return 1;
-    }
-    const std::string client_id = cli::client_identifier(o);
-    const connect_options connect = cli::make_connect_options(o, client_id, props);
-
-    cli::opened_stream net = cli::open_stream(o, error);
-    if (!net.net) {
-        cli::print_error(o, error);
-        return 1;
-    }
-    if (o.debug) net.net = cli::make_debug_stream(std::move(net.net), client_id, o.version);
-
-    const auto mqtt = std::make_unique<client<sub_config>>();
-    (void)mqtt->transport_opened();
-    mqtt->tick(monotonic_ms());
-    if (const auto ok = mqtt->connect(connect); !ok) {
-        net.net->close();
-        cli::print_error(o, "cannot connect: " + std::string(ok.error().message()));
-        return 1;
-    }
-    subscriber sub(o, props, *mqtt, client_id);
+    cli::session<sub_config> s;
+    if (!cli::start_session(o, s)) return 1;
+    subscriber sub(o, s.props, *s.mqtt, s.client_id);
 
     loop_hooks hooks;
     hooks.on_event = [&sub](const event& e) { sub.on_event(e); };
     hooks.on_turn = [&sub] { sub.on_turn(); };
     hooks.wake_at = [&sub] { return sub.wake_at(); };
-    const loop_result r = run_client(*net.net, *mqtt, hooks);
-    return sub.finish(r, net);
+    const loop_result r = run_client(*s.net.net, *s.mqtt, hooks);
+    return sub.finish(r, s.net);
 }

@@ -110,6 +110,7 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
         // A write() that takes nothing (a full socket, a TLS handshake still running) leaves the
         // waiting to the stream's wanted_events(): POLLOUT alone could wake at once, for nothing.
         bool write_stalled = false;
+        bool wrote = false;  // tx_data() drained into the stream: on_turn() may have more to queue
         if (stream_open) {
             for (bytes_view pending = mqtt.tx_data(); !pending.empty(); pending = mqtt.tx_data()) {
                 const io_result w = net.write(pending.data(), pending.size());
@@ -122,6 +123,7 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
                     break;
                 }
                 mqtt.tx_consume(w.bytes);
+                wrote = true;
             }
         }
         if (stream_open && !net.flush()) end_stream(net.error());
@@ -161,6 +163,9 @@ loop_result run_client(stream& net, client<Config>& mqtt, const loop_hooks& hook
             }
         }
         if (mqtt.rx_pending() != 0 && mqtt.rx_window().size() != 0) timeout = 0;  // unprocessed input
+        // Room was made in the transmit buffer: let on_turn() fill it at once. Nothing else may wake
+        // the loop (a QoS 0 publisher gets no acknowledgement).
+        if (wrote && hooks.on_turn) timeout = 0;
         pollfd fds[2] = {};
         fds[0].fd = net.fd();
         fds[0].events = net.wanted_events();

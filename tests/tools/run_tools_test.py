@@ -614,7 +614,25 @@ def case_tls_smoke(t, args, workdir):
     return 0
 
 
+def case_qos0_no_stall(t):
+    """100,000 QoS 0 lines with keep alive off: nothing acknowledges QoS 0, so only the loop itself
+    can carry on once a full transmit buffer was written; mqtt-pub must not wait for a timer."""
+    data = b"".join(b"%039d\n" % i for i in range(100000))
+    sub = t.start_sub("-V", "5", "-t", "stall/q0", "-q", "0", "-C", "100000")
+    start = time.time()
+    try:
+        t.pub("-V", "311", "-k", "0", "-t", "stall/q0", "-q", "0", "-l", input=data, timeout=30)
+    except subprocess.TimeoutExpired:
+        sub.kill()
+        raise Failure("mqtt-pub -q 0 -l -k 0 did not finish 100,000 lines in 30 s (the loop stalled)")
+    took = time.time() - start
+    out, _ = t.finish(sub, timeout=60)
+    check(out.count(b"\n") == 100000, "%d of 100000 lines arrived" % out.count(b"\n"))
+    print("100000 QoS 0 lines, keep alive off: mqtt-pub %.2f s" % took)
+
+
 CASES = {
+    "qos0-no-stall": lambda t, a, w: case_qos0_no_stall(t),
     "roundtrip-v311": lambda t, a, w: roundtrip(t, "311"),
     "roundtrip-v5": lambda t, a, w: roundtrip(t, "5"),
     "lines-qos0": lambda t, a, w: lines_case(t, 0, [("311", "5", 2), ("5", "5", 2)]),

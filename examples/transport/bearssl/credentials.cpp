@@ -236,9 +236,10 @@ bool credentials::load_identity(const std::string& cert_path, const std::string&
         rsa_.iq = keep(sk->iq, sk->iqlen);
         rsa_.iqlen = sk->iqlen;
         const br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
-        std::vector<unsigned char> n(modulus(nullptr, &rsa_));
-        matches = !n.empty() && modulus(n.data(), &rsa_) == n.size() &&
-                  same_integer(n.data(), n.size(), leaf_key->key.rsa.n, leaf_key->key.rsa.nlen);
+        unsigned char n[1024];  // up to RSA-8192
+        const std::size_t n_size = modulus(nullptr, &rsa_);
+        matches = n_size != 0 && n_size <= sizeof n && modulus(n, &rsa_) == n_size &&
+                  same_integer(n, n_size, leaf_key->key.rsa.n, leaf_key->key.rsa.nlen);
     } else {
         const br_ec_private_key* sk = br_skey_decoder_get_ec(&kc);
         ec_.curve = sk->curve;

@@ -22,7 +22,7 @@ start=$(date +%s)
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- 1. packages ------------------------------------------------------------------------
-packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake openssl mosquitto libbearssl-dev)
+packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake openssl mosquitto mosquitto-clients libbearssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "example_configs.hpp"
+#include "memcpy_baseline.hpp"
 #include "sansmqtt/sansmqtt.hpp"
 
 namespace {
@@ -179,18 +180,7 @@ void bm_publish_qos1(benchmark::State& state, const client_case* k) {
 }
 
 void bm_memcpy(benchmark::State& state, const byte_vector* src) {
-    byte_vector dst(src->size());
-    for (auto _ : state) {
-        const std::uint8_t* from = src->data();
-        std::uint8_t* to = dst.data();
-        std::size_t n = src->size();
-        benchmark::DoNotOptimize(from);
-        benchmark::DoNotOptimize(to);
-        benchmark::DoNotOptimize(n);
-        std::memcpy(to, from, n);
-        benchmark::ClobberMemory();
-    }
-    require(dst == *src, "memcpy copies");
+    require(run_memcpy_baseline(state, *src), "memcpy copies");
     set_counters(state, src->size());
 }
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "memcpy_baseline.hpp"
 #include "sansmqtt/sansmqtt.hpp"
 
 namespace {
@@ -154,20 +155,9 @@ void bm_decode_read_properties(benchmark::State& state, const codec_case<publish
     set_per_packet_counters(state, 1, c->wire.size());
 }
 
-// The baseline: copying the same bytes, with size and pointers hidden from the optimizer.
+// The baseline (memcpy_baseline.hpp).
 void bm_memcpy(benchmark::State& state, const byte_vector* src, std::size_t packets) {
-    byte_vector dst(src->size());
-    for (auto _ : state) {
-        const std::uint8_t* from = src->data();
-        std::uint8_t* to = dst.data();
-        std::size_t n = src->size();
-        benchmark::DoNotOptimize(from);
-        benchmark::DoNotOptimize(to);
-        benchmark::DoNotOptimize(n);
-        std::memcpy(to, from, n);
-        benchmark::ClobberMemory();
-    }
-    require(dst == *src, "memcpy copies");
+    require(run_memcpy_baseline(state, *src), "memcpy copies");
     set_per_packet_counters(state, packets, src->size());
 }
 

@@ -69,7 +69,8 @@ constexpr const char* pub_usage =
     " --will-topic, --will-payload, --will-qos, --will-retain : the client's Will.\n"
     " --cafile : PEM file of the certificate authorities to trust; enables TLS.\n"
     " --cert, --key : our certificate chain and private key (PEM) for mutual TLS.\n"
-    " --insecure : do not check the server's certificate.\n"
+    " --insecure : do not check that the server certificate's name matches the host (it is still\n"
+    "              checked against --cafile). Without --cafile it is ignored: no TLS.\n"
     " --tls-server-name : the name sent in SNI and checked in the certificate (default: the host).\n"
     " --quiet : print no error messages.\n";
 
@@ -112,7 +113,8 @@ constexpr const char* sub_usage =
     " --will-topic, --will-payload, --will-qos, --will-retain : the client's Will.\n"
     " --cafile : PEM file of the certificate authorities to trust; enables TLS.\n"
     " --cert, --key : our certificate chain and private key (PEM) for mutual TLS.\n"
-    " --insecure : do not check the server's certificate.\n"
+    " --insecure : do not check that the server certificate's name matches the host (it is still\n"
+    "              checked against --cafile). Without --cafile it is ignored: no TLS.\n"
     " --tls-server-name : the name sent in SNI and checked in the certificate (default: the host).\n"
     " --quiet : print no error messages.\n";
 
@@ -680,8 +682,8 @@ parse_status parse_command_line(tool which, int argc, char** argv, options& o, s
         error = "Both certfile and keyfile must be provided if one of them is set.";
         return parse_status::error;
     }
-    if (o.tls() && o.cafile.empty() && !o.insecure) {
-        error = "--cert and --key need --cafile (the authorities to check the server with) or --insecure.";
+    if (o.tls() && o.cafile.empty()) {
+        error = "--cert and --key need --cafile (the authorities to check the server with).";
         return parse_status::error;
     }
     if (o.tls() && !tls_available()) {

@@ -70,7 +70,8 @@ struct options {
     std::string key;
     std::string tls_server_name;  // --tls-server-name (not in mosquitto): SNI and the name checked
     bool insecure = false;
-    bool tls() const { return !cafile.empty() || !cert.empty() || !key.empty() || insecure; }
+    // --insecure alone does not turn TLS on (as with mosquitto_pub: it stays on plain TCP).
+    bool tls() const { return !cafile.empty() || !cert.empty() || !key.empty(); }
     std::uint16_t effective_port() const {
         return static_cast<std::uint16_t>(port != 0 ? port : (tls() ? 8883 : 1883));
     }

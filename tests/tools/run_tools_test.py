@@ -609,6 +609,56 @@ def case_tls_smoke(t, args, workdir):
     return 0
 
 
+def case_tls_insecure(t, args, workdir):
+    """--insecure means what it means to mosquitto_pub: skip the host-name check and nothing else.
+    A certificate for another name is accepted; one from an unknown CA is still refused; without
+    --cafile the tools stay on plain TCP (they never open unverified TLS)."""
+    certs = make_certs(workdir)
+    tls_port = free_port()
+    listener = ["listener %d 127.0.0.1" % tls_port,
+                "cafile " + os.path.join(certs, "ca.pem"),
+                "certfile " + os.path.join(certs, "server.pem"),
+                "keyfile " + os.path.join(certs, "server.key")]
+    broker = Broker(args.mosquitto, workdir, listeners=[listener])
+    try:
+        broker._wait_listening(tls_port)
+        tt = Tools(args, broker)
+        ca = os.path.join(certs, "ca.pem")
+        other = ["-h", "localhost", "--tls-server-name", "other.example"]  # the certificate is for localhost
+        # Without --insecure the name is checked: refused.
+        r = tt.pub("-t", "tls/insecure", "-m", "x", "--cafile", ca, *other, port=tls_port, check_ok=False)
+        check(r.returncode == 1 and b"name mismatch" in r.stderr, "name check on: %d %r" % (r.returncode, r.stderr))
+        # With it, the wrong name is accepted (with a warning) and the message arrives.
+        for tool_args in (["-V", "311"], ["-V", "5"]):
+            sub = tt.start_sub(*tool_args, "-t", "tls/insecure", "-q", "1", "-C", "1", "--cafile", ca, "--insecure",
+                               *other, port=tls_port)
+            r = tt.pub(*tool_args, "-t", "tls/insecure", "-q", "1", "-m", "wrong name", "--cafile", ca,
+                       "--insecure", *other, port=tls_port)
+            check(b"warning: insecure TLS: the server certificate's name is not checked" in r.stderr,
+                  "no warning: %r" % r.stderr)
+            out, _ = tt.finish(sub, timeout=20)
+            check(out == b"wrong name\n", "insecure, wrong name %s: got %r" % (tool_args, out))
+        # An unknown CA stays refused, name check or not, for both tools.
+        rogue = os.path.join(certs, "other-ca.pem")
+        for tool, what in ((tt.pub_path, ["-m", "x"]), (tt.sub_path, ["-C", "1"])):
+            r = subprocess.run([tool, "-p", str(tls_port), "-t", "tls/insecure", *what, "--cafile", rogue, "--insecure",
+                                *other], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+            check(r.returncode == 1 and b"unknown CA" in r.stderr,
+                  "%s --insecure, unknown CA: %d %r" % (os.path.basename(tool), r.returncode, r.stderr))
+        # --insecure without --cafile: plain TCP (port 1883 by default, here the broker's plain port).
+        sub = tt.start_sub("-t", "tls/plain", "-C", "1")
+        r = tt.pub("-t", "tls/plain", "-m", "plain", "--insecure")
+        check(b"warning" not in r.stderr, "plain TCP warned: %r" % r.stderr)
+        out, _ = tt.finish(sub, timeout=20)
+        check(out == b"plain\n", "--insecure alone: got %r" % out)
+        # ... so against the TLS port it fails: it never opens unverified TLS.
+        r = tt.pub("-t", "tls/plain", "-m", "x", "--insecure", port=tls_port, check_ok=False, timeout=30)
+        check(r.returncode != 0, "--insecure alone against a TLS listener exited 0")
+    finally:
+        broker.stop()
+    return 0
+
+
 def case_qos0_no_stall(t):
     """100,000 QoS 0 lines with keep alive off: nothing acknowledges QoS 0, so only the loop itself
     can carry on once a full transmit buffer was written; mqtt-pub must not wait for a timer."""
@@ -650,6 +700,7 @@ CASES = {
     "help": lambda t, a, w: case_help(t),
     "debug": lambda t, a, w: case_debug(t),
     "tls-smoke": lambda t, a, w: case_tls_smoke(t, a, w),
+    "tls-insecure": lambda t, a, w: case_tls_insecure(t, a, w),
 }
 
 

@@ -377,21 +377,56 @@ TEST_CASE("transport tls: a client certificate from a CA the server does not tru
     CHECK_MESSAGE(contains(error, "the server refused our certificate or demanded one (TLS alert "), error);
 }
 
-TEST_CASE("transport tls: insecure accepts any server certificate, with a warning") {
+TEST_CASE("transport tls: insecure skips only the name check: a certificate for another name is accepted") {
     REQUIRE_CERTS();
-    for (const char* name : {"server-ec", "server-expired"}) {
-        CAPTURE(name);
-        const openssl_server server(server_args(name));
+    const openssl_server server(server_args("server-ec"));  // a certificate for localhost only
+    REQUIRE(server.port() != 0);
+    tls_options options;
+    options.ca_file = certs() / "ca-ec.pem";
+    options.insecure = true;
+    options.server_name = "other.example";
+    session s;
+    const std::string warning = capture_stderr([&] { s = connect_tls(server.port(), options); });
+    REQUIRE_MESSAGE(s.tls, s.error);
+    CHECK_MESSAGE(contains(warning, "warning: insecure TLS: the server certificate's name is not checked"), warning);
+    CHECK(s.tls->server_name() == "other.example");  // still sent as SNI
+    CHECK_MESSAGE(round_trip(*s.tls) == "", server.log());
+    CHECK(s.tls->tls_error() == 0);
+}
+
+TEST_CASE("transport tls: insecure still refuses an unknown CA, an expired certificate, and no CA file") {
+    REQUIRE_CERTS();
+    struct refused {
+        const char* server;
+        const char* ca;
+        const char* error;
+    };
+    for (const refused& r : {refused{"server-ec", "rogue-ca.pem", "unknown CA (certificate not trusted)"},
+                             refused{"server-rsa", "ca-ec.pem", "unknown CA (certificate not trusted)"},
+                             refused{"server-expired", "ca-ec.pem", "certificate expired or not yet valid"}}) {
+        CAPTURE(r.server);
+        CAPTURE(r.ca);
+        const openssl_server server(server_args(r.server));
         REQUIRE(server.port() != 0);
         tls_options options;
-        options.insecure = true;  // no CA file at all
-        options.server_name = "other.example";
+        options.ca_file = certs() / r.ca;
+        options.insecure = true;
+        options.server_name = "other.example";  // the name check is off; the chain check is not
         session s;
-        const std::string warning = capture_stderr([&] { s = connect_tls(server.port(), options); });
+        (void)capture_stderr([&] { s = connect_tls(server.port(), options); });
         REQUIRE_MESSAGE(s.tls, s.error);
-        CHECK_MESSAGE(contains(warning, "warning: insecure TLS: the server's certificate is not checked"), warning);
-        CHECK_MESSAGE(round_trip(*s.tls) == "", server.log());
+        const std::string error = failing_handshake(*s.tls);
+        CHECK_MESSAGE(error == std::string("TLS handshake with other.example failed: ") + r.error, error);
     }
+    const listener l(AF_INET, 4);
+    REQUIRE(l.ok());
+    std::string error;
+    auto tcp = tcp_stream::connect("127.0.0.1", l.port, 2000, error);
+    REQUIRE_MESSAGE(tcp, error);
+    tls_options no_ca;
+    no_ca.insecure = true;
+    CHECK_FALSE(tls_stream::start(std::move(tcp), no_ca, error));
+    CHECK(error == "no trust anchor: pass --cafile (the authorities that may sign the server's certificate)");
 }
 
 TEST_CASE("transport tls: start() refuses files it cannot use, in words") {
@@ -408,7 +443,7 @@ TEST_CASE("transport tls: start() refuses files it cannot use, in words") {
     };
     tls_options o;
     o.server_name = "localhost";
-    CHECK(start(o) == "no trust anchor: pass --cafile or --insecure");
+    CHECK(start(o) == "no trust anchor: pass --cafile (the authorities that may sign the server's certificate)");
 
     o.ca_file = certs() / "missing.pem";
     CHECK(start(o) == "cannot read CA file '" + o.ca_file + "': No such file or directory");
@@ -442,8 +477,9 @@ TEST_CASE("transport tls: start() refuses files it cannot use, in words") {
 TEST_CASE("transport tls: a server that closes during the handshake, or is not TLS") {
     const listener l(AF_INET, 4);
     REQUIRE(l.ok());
+    REQUIRE_CERTS();
     tls_options options;
-    options.insecure = true;
+    options.ca_file = certs() / "ca-ec.pem";
     options.server_name = "localhost";
 
     SUBCASE("closes") {
@@ -512,8 +548,9 @@ TEST_CASE("transport tls: run_client() sleeps in poll() while the handshake hold
     // (a few turns), not spin on the writable socket (thousands).
     const listener l(AF_INET, 4);
     REQUIRE(l.ok());
+    REQUIRE_CERTS();
     tls_options options;
-    options.insecure = true;
+    options.ca_file = certs() / "ca-ec.pem";
     session s;
     (void)capture_stderr([&] { s = connect_tls(l.port, options); });
     REQUIRE_MESSAGE(s.tls, s.error);
@@ -555,8 +592,9 @@ TEST_CASE("transport tls: run_client() ends when the CONNACK timeout fires while
     // period and return, not wait in poll() for a socket that never changes.
     const listener l(AF_INET, 4);
     REQUIRE(l.ok());
+    REQUIRE_CERTS();
     tls_options options;
-    options.insecure = true;
+    options.ca_file = certs() / "ca-ec.pem";
     session s;
     (void)capture_stderr([&] { s = connect_tls(l.port, options); });
     REQUIRE_MESSAGE(s.tls, s.error);

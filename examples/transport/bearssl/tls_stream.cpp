@@ -27,38 +27,35 @@ std::int64_t now_ms() {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-// --insecure: an X.509 "engine" that checks nothing. It decodes the first certificate of the
-// server's chain only for its public key, which the handshake needs (to verify the server's key
-// exchange signature), and accepts the chain whatever it holds: no CA, no dates, no name.
-struct accept_any_x509 {
+// insecure (mosquitto's --insecure): the server's chain is checked as always (trust anchors,
+// signatures, validity dates, key usage) but not its name. This X.509 class stands in front of
+// the minimal engine and starts each chain without a name, which BearSSL takes as "no name check";
+// SNI is still sent, since br_ssl_client_reset() gets the name.
+struct any_name_x509 {
     const br_x509_class* vtable;  // first: BearSSL passes a pointer to this member
-    br_x509_decoder_context leaf;
-    std::uint32_t certificates;
+    br_x509_minimal_context* checked;
 };
 
-accept_any_x509& self(const br_x509_class* const* ctx) {
-    return *reinterpret_cast<accept_any_x509*>(const_cast<const br_x509_class**>(ctx));
+const br_x509_class** inner(const br_x509_class* const* ctx) {
+    return &reinterpret_cast<const any_name_x509*>(ctx)->checked->vtable;
 }
-void ignore_dn(void*, const void*, std::size_t) {}
-void any_start_chain(const br_x509_class** ctx, const char*) { self(ctx).certificates = 0; }
-void any_start_cert(const br_x509_class** ctx, std::uint32_t) {
-    if (self(ctx).certificates == 0) br_x509_decoder_init(&self(ctx).leaf, ignore_dn, nullptr);
+void any_name_start_chain(const br_x509_class** ctx, const char*) {
+    (*inner(ctx))->start_chain(inner(ctx), nullptr);
 }
-void any_append(const br_x509_class** ctx, const unsigned char* buf, std::size_t len) {
-    if (self(ctx).certificates == 0) br_x509_decoder_push(&self(ctx).leaf, buf, len);
+void any_name_start_cert(const br_x509_class** ctx, std::uint32_t length) {
+    (*inner(ctx))->start_cert(inner(ctx), length);
 }
-void any_end_cert(const br_x509_class** ctx) { ++self(ctx).certificates; }
-unsigned any_end_chain(const br_x509_class** ctx) {
-    accept_any_x509& x = self(ctx);
-    if (x.certificates == 0) return BR_ERR_X509_EMPTY_CHAIN;
-    return static_cast<unsigned>(br_x509_decoder_last_error(&x.leaf));  // 0 once the leaf decoded
+void any_name_append(const br_x509_class** ctx, const unsigned char* buf, std::size_t len) {
+    (*inner(ctx))->append(inner(ctx), buf, len);
 }
-const br_x509_pkey* any_get_pkey(const br_x509_class* const* ctx, unsigned* usages) {
-    if (usages != nullptr) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-    return br_x509_decoder_get_pkey(&self(ctx).leaf);
+void any_name_end_cert(const br_x509_class** ctx) { (*inner(ctx))->end_cert(inner(ctx)); }
+unsigned any_name_end_chain(const br_x509_class** ctx) { return (*inner(ctx))->end_chain(inner(ctx)); }
+const br_x509_pkey* any_name_get_pkey(const br_x509_class* const* ctx, unsigned* usages) {
+    return (*inner(ctx))->get_pkey(inner(ctx), usages);
 }
-const br_x509_class accept_any_vtable = {
-    sizeof(accept_any_x509), any_start_chain, any_start_cert, any_append, any_end_cert, any_end_chain, any_get_pkey,
+const br_x509_class any_name_vtable = {
+    sizeof(any_name_x509),    any_name_start_chain, any_name_start_cert, any_name_append,
+    any_name_end_cert,        any_name_end_chain,   any_name_get_pkey,
 };
 
 const char* alert_name(int alert) {
@@ -190,7 +187,7 @@ std::string describe_tls_error(int code, const std::string& server_name) {
 struct tls_stream::engine {
     br_ssl_client_context client{};
     br_x509_minimal_context minimal{};
-    accept_any_x509 accept_any{};
+    any_name_x509 any_name{};
     tls::credentials credentials;
     std::vector<unsigned char> buffer;
     std::string server_name;
@@ -207,15 +204,15 @@ std::unique_ptr<tls_stream> tls_stream::start(std::unique_ptr<tcp_stream> tcp, c
     }
     auto e = std::make_unique<engine>();
     e->server_name = options.server_name.empty() ? tcp->host() : options.server_name;
-    if (options.ca_file.empty() && !options.insecure) {
-        error = "no trust anchor: pass --cafile or --insecure";
+    if (options.ca_file.empty()) {
+        error = "no trust anchor: pass --cafile (the authorities that may sign the server's certificate)";
         return nullptr;
     }
     if (e->server_name.empty() && !options.insecure) {
         error = "no server name to check the server's certificate against: set the server name";
         return nullptr;
     }
-    if (!options.ca_file.empty() && !e->credentials.load_trust_anchors(options.ca_file, error)) return nullptr;
+    if (!e->credentials.load_trust_anchors(options.ca_file, error)) return nullptr;
     if (options.cert_file.empty() != options.key_file.empty()) {
         error = options.cert_file.empty() ? "a private key without its certificate: pass --cert too"
                                           : "a certificate without its private key: pass --key too";
@@ -236,11 +233,12 @@ std::unique_ptr<tls_stream> tls_stream::start(std::unique_ptr<tcp_stream> tcp, c
     br_ssl_engine_set_versions(e->eng(), BR_TLS12, BR_TLS12);
     if (options.insecure) {
         std::fprintf(stderr,
-                     "warning: insecure TLS: the server's certificate is not checked; anyone on the path to %s "
-                     "can read and change this connection\n",
+                     "warning: insecure TLS: the server certificate's name is not checked; any server with a "
+                     "certificate from these CAs can pose as %s\n",
                      e->server_name.empty() ? tcp->peer().c_str() : e->server_name.c_str());
-        e->accept_any.vtable = &accept_any_vtable;
-        br_ssl_engine_set_x509(e->eng(), &e->accept_any.vtable);
+        e->any_name.vtable = &any_name_vtable;
+        e->any_name.checked = &e->minimal;
+        br_ssl_engine_set_x509(e->eng(), &e->any_name.vtable);
     }
     if (c.key_type() == BR_KEYTYPE_RSA) {
         br_ssl_client_set_single_rsa(&e->client, c.chain(), c.chain_length(), &c.rsa_key(),

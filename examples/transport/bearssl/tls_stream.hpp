@@ -19,7 +19,8 @@
 // The server's certificate chain is checked against the CA file's anchors, its validity dates
 // against the system clock, and its name against `server_name` (sent as SNI too). BearSSL
 // matches DNS names only (subjectAltName dNSName, else the CN): connecting to an IP address
-// needs server_name set to a DNS name of the certificate. Failures become words: "certificate
+// needs server_name set to a DNS name of the certificate (or `insecure`, which skips only the
+// name check). Failures become words: "certificate
 // expired or not yet valid", "unknown CA (certificate not trusted)", "name mismatch (...)",
 // "the server refused our certificate or demanded one (TLS alert 40 handshake_failure)", ...
 //
@@ -41,16 +42,16 @@ struct tls_options {
     std::string cert_file;    // optional: our certificate chain (PEM), leaf first
     std::string key_file;     // optional: its private key (PEM; EC or RSA)
     std::string server_name;  // SNI and the name checked; empty: the host given to connect
-    bool insecure = false;    // accept any server certificate (prints a warning)
+    bool insecure = false;    // skip only the name check, as mosquitto's --insecure (prints a warning)
 };
 
 class tls_stream final : public stream {
 public:
     // Loads the files and starts a TLS 1.2 client handshake over `tcp` (non-blocking: the handshake
     // proceeds as the loop calls read/write/flush). nullptr + `error` when a file cannot be used
-    // ("no trust anchor: pass --cafile or --insecure", "cannot read key file ...", ...).
-    // With options.insecure the server's certificate is not checked at all (its public key is
-    // still used for the handshake), and a warning goes to stderr.
+    // ("no trust anchor: pass --cafile ...", "cannot read key file ...", ...). A CA file is always
+    // needed: with options.insecure the server's chain is still checked against it (anchors,
+    // signatures, dates), only the name is not, and a warning goes to stderr.
     static std::unique_ptr<tls_stream> start(std::unique_ptr<tcp_stream> tcp, const tls_options& options,
                                              std::string& error);
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "example_configs.hpp"
+#include "instructions.hpp"
 #include "memcpy_baseline.hpp"
 #include "sansmqtt/sansmqtt.hpp"
 
@@ -121,7 +122,7 @@ void bm_receive(benchmark::State& state, const client_case* k) {
     auto c = connected_client(k->version);
     const byte_vector& wire = Q == qos::at_most_once ? k->publish_qos0 : k->publish_qos1;
     const bytes_view packet = view(wire);
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         bytes_view in = packet;
         benchmark::DoNotOptimize(in);
         if (c->receive(in) != in.size()) die("receive did not take the packet");
@@ -135,7 +136,7 @@ void bm_receive(benchmark::State& state, const client_case* k) {
             benchmark::DoNotOptimize(ack);
             c->tx_consume(ack.size());
         }
-    }
+    });
     // Outside the loop: the same steps deliver the expected message.
     require(c->receive(packet) == packet.size(), "receive after the loop");
     const auto e = c->poll_event();
@@ -157,7 +158,7 @@ void bm_publish_qos1(benchmark::State& state, const client_case* k) {
     // PUBACK with Remaining Length 2 is valid in both versions (5.0: Success, no properties).
     std::array<std::uint8_t, 4> puback_bytes = {0x40, 0x02, 0x00, 0x00};
     std::size_t sent = 0;
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         const publish* p = &message;
         benchmark::DoNotOptimize(p);
         const auto id = c->publish(*p);
@@ -173,7 +174,7 @@ void bm_publish_qos1(benchmark::State& state, const client_case* k) {
         const publish_completed_event* done = e ? std::get_if<publish_completed_event>(&*e) : nullptr;
         if (done == nullptr || done->packet_id != *id) die("no publish_completed_event");
         benchmark::DoNotOptimize(done);
-    }
+    });
     require(c->messages_in_store() == 0, "every message completed");
     require(sent == k->publish_qos1.size(), "the PUBLISH has the expected size");
     set_counters(state, sent);
@@ -185,19 +186,20 @@ void bm_memcpy(benchmark::State& state, const byte_vector* src) {
 }
 
 void register_case(const client_case& k) {
-    benchmark::RegisterBenchmark((k.name + "/recv_qos0").c_str(), bm_receive<qos::at_most_once>, &k)
+    bench::add((k.name + "/recv_qos0").c_str(), bm_receive<qos::at_most_once>, &k)
         ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark((k.name + "/recv_qos1_puback").c_str(), bm_receive<qos::at_least_once>, &k)
+    bench::add((k.name + "/recv_qos1_puback").c_str(), bm_receive<qos::at_least_once>, &k)
         ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark((k.name + "/publish_qos1_puback").c_str(), bm_publish_qos1, &k)
+    bench::add((k.name + "/publish_qos1_puback").c_str(), bm_publish_qos1, &k)
         ->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark((k.name + "/memcpy_baseline").c_str(), bm_memcpy, &k.publish_qos1)
+    bench::add((k.name + "/memcpy_baseline").c_str(), bm_memcpy, &k.publish_qos1)
         ->Unit(benchmark::kNanosecond);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    bench::parse_instruction_flag(argc, argv);
     using namespace sansmqtt::examples;
     const std::size_t sizes[] = {sizeof(client<minimal_config>), sizeof(client<default_example_config>),
                                  sizeof(client<full_v5_config>)};

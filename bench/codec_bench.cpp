@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "instructions.hpp"
 #include "memcpy_baseline.hpp"
 #include "sansmqtt/sansmqtt.hpp"
 
@@ -99,13 +100,13 @@ void set_per_packet_counters(benchmark::State& state, std::size_t packets_per_it
 template <class P>
 void bm_decode(benchmark::State& state, const codec_case<P>* c) {
     const bytes_view wire = view(c->wire);
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         bytes_view in = wire;
         benchmark::DoNotOptimize(in);  // the compiler may not assume which bytes are decoded
         auto r = decode(in, c->version, c->from);
         if (!r.has_value()) die("decode failed in the timed loop");
         benchmark::DoNotOptimize(r);
-    }
+    });
     // Outside the loop: the same call still yields the expected packet.
     const auto r = decode(wire, c->version, c->from);
     require(r.has_value() && std::get_if<P>(&*r) != nullptr && *std::get_if<P>(&*r) == c->packet,
@@ -116,7 +117,7 @@ void bm_decode(benchmark::State& state, const codec_case<P>* c) {
 template <class P>
 void bm_encode(benchmark::State& state, const codec_case<P>* c) {
     byte_vector out(c->wire.size());
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         const P* p = &c->packet;
         benchmark::DoNotOptimize(p);  // the compiler may not assume which packet is encoded
         auto n = encode(*p, mutable_bytes(out.data(), out.size()), c->version, c->from);
@@ -125,7 +126,7 @@ void bm_encode(benchmark::State& state, const codec_case<P>* c) {
         benchmark::DoNotOptimize(n);
         benchmark::DoNotOptimize(written);
         benchmark::ClobberMemory();  // the written bytes count as observed
-    }
+    });
     require(out == c->wire, "encode writes the expected bytes");
     set_per_packet_counters(state, 1, c->wire.size());
 }
@@ -134,7 +135,7 @@ void bm_encode(benchmark::State& state, const codec_case<P>* c) {
 // property block is kept in wire form, so each accessor walks it again.
 void bm_decode_read_properties(benchmark::State& state, const codec_case<publish>* c) {
     const bytes_view wire = view(c->wire);
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         bytes_view in = wire;
         benchmark::DoNotOptimize(in);
         auto r = decode(in, c->version, c->from);
@@ -151,13 +152,13 @@ void bm_decode_read_properties(benchmark::State& state, const codec_case<publish
         if (!expiry || !content_type || user_properties != 1) die("properties missing in the timed loop");
         benchmark::DoNotOptimize(expiry);
         benchmark::DoNotOptimize(content_type);
-    }
+    });
     set_per_packet_counters(state, 1, c->wire.size());
 }
 
 // The baseline (memcpy_baseline.hpp).
 void bm_memcpy(benchmark::State& state, const byte_vector* src, std::size_t packets) {
-    require(run_memcpy_baseline(state, *src), "memcpy copies");
+    require(run_memcpy_baseline(state, *src, packets), "memcpy copies");
     set_per_packet_counters(state, packets, src->size());
 }
 
@@ -374,13 +375,13 @@ void bm_stream(benchmark::State& state, const packet_stream* s, std::size_t piec
     framer f(mutable_bytes(storage.data(), storage.size()), static_cast<std::uint32_t>(storage.size()),
              protocol_version::v5);
     const bytes_view stream = view(s->bytes);
-    for (auto _ : state) {
+    bench::measure(state, packet_stream::packet_count, [&] {
         bytes_view in = stream;
         benchmark::DoNotOptimize(in);
         const std::size_t n = run_stream<decode_each>(f, in, piece);
         if (n != packet_stream::packet_count) die("framer lost or invented packets");
         require(f.buffered() == 0, "framer holds nothing after the stream");
-    }
+    });
     // packets/s is items_per_second; ns per packet is its inverse (scripts/bench.sh prints both).
     // No custom counter: the CSV reporter requires every benchmark to have the same counters.
     set_per_packet_counters(state, packet_stream::packet_count, s->bytes.size());
@@ -400,7 +401,7 @@ void bm_topic_match(benchmark::State& state, const match_case* m) {
     const text_view name = m->topic.text();
     require(check_topic_filter(filter).has_value() && check_topic_name(name).has_value(), "match inputs are valid");
     require(topic_matches(filter, name, protocol_version::v5) == m->expected, "topic_matches gives the expected answer");
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         text_view f = filter;
         text_view n = name;
         benchmark::DoNotOptimize(f);
@@ -408,14 +409,14 @@ void bm_topic_match(benchmark::State& state, const match_case* m) {
         bool matched = topic_matches(f, n, protocol_version::v5);
         if (matched != m->expected) die("topic_matches changed its answer");
         benchmark::DoNotOptimize(matched);
-    }
+    });
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
 // Baseline for matching: memcmp of the Topic Name with an equal copy of itself.
 void bm_memcmp_topic(benchmark::State& state, const match_case* m) {
     const byte_vector copy = m->topic.bytes;
-    for (auto _ : state) {
+    bench::measure(state, 1, [&] {
         const std::uint8_t* a = m->topic.bytes.data();
         const std::uint8_t* b = copy.data();
         std::size_t n = copy.size();
@@ -425,7 +426,7 @@ void bm_memcmp_topic(benchmark::State& state, const match_case* m) {
         int equal = std::memcmp(a, b, n);
         if (equal != 0) die("memcmp baseline");
         benchmark::DoNotOptimize(equal);
-    }
+    });
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
@@ -433,15 +434,16 @@ void bm_memcmp_topic(benchmark::State& state, const match_case* m) {
 
 template <class P>
 void register_codec(const std::string& name, const codec_case<P>& c) {
-    benchmark::RegisterBenchmark((name + "/decode").c_str(), bm_decode<P>, &c)->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark((name + "/encode").c_str(), bm_encode<P>, &c)->Unit(benchmark::kNanosecond);
-    benchmark::RegisterBenchmark((name + "/memcpy_baseline").c_str(), bm_memcpy, &c.wire, std::size_t{1})
+    bench::add((name + "/decode").c_str(), bm_decode<P>, &c)->Unit(benchmark::kNanosecond);
+    bench::add((name + "/encode").c_str(), bm_encode<P>, &c)->Unit(benchmark::kNanosecond);
+    bench::add((name + "/memcpy_baseline").c_str(), bm_memcpy, &c.wire, std::size_t{1})
         ->Unit(benchmark::kNanosecond);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    bench::parse_instruction_flag(argc, argv);
     static const fixtures fx;
     static const packet_stream stream;
     static const match_case matches[] = {
@@ -456,7 +458,7 @@ int main(int argc, char** argv) {
 
     register_codec("publish_v311_small", fx.publish_v311_small);
     register_codec("publish_v5_small", fx.publish_v5_small);
-    benchmark::RegisterBenchmark("publish_v5_small/decode_read_properties", bm_decode_read_properties,
+    bench::add("publish_v5_small/decode_read_properties", bm_decode_read_properties,
                                  &fx.publish_v5_small)
         ->Unit(benchmark::kNanosecond);
     register_codec("publish_v5_1KiB", fx.publish_v5_1k);
@@ -466,21 +468,21 @@ int main(int argc, char** argv) {
     register_codec("subscribe_v5_8", fx.subscribe_v5);
 
     for (const auto& [name, piece] : {std::pair<const char*, std::size_t>{"whole", 0}, {"piece_1", 1}, {"piece_7", 7}}) {
-        benchmark::RegisterBenchmark((std::string("frame_10k/") + name).c_str(), bm_stream<false>, &stream, piece)
+        bench::add((std::string("frame_10k/") + name).c_str(), bm_stream<false>, &stream, piece)
             ->Unit(benchmark::kMicrosecond);
     }
     for (const auto& [name, piece] : {std::pair<const char*, std::size_t>{"whole", 0}, {"piece_7", 7}}) {
-        benchmark::RegisterBenchmark((std::string("frame_decode_10k/") + name).c_str(), bm_stream<true>, &stream, piece)
+        bench::add((std::string("frame_decode_10k/") + name).c_str(), bm_stream<true>, &stream, piece)
             ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RegisterBenchmark("frame_10k/memcpy_baseline", bm_memcpy, &stream.bytes, packet_stream::packet_count)
+    bench::add("frame_10k/memcpy_baseline", bm_memcpy, &stream.bytes, packet_stream::packet_count)
         ->Unit(benchmark::kMicrosecond);
 
     for (const match_case& m : matches) {
-        benchmark::RegisterBenchmark((std::string("topic_match/") + m.name).c_str(), bm_topic_match, &m)
+        bench::add((std::string("topic_match/") + m.name).c_str(), bm_topic_match, &m)
             ->Unit(benchmark::kNanosecond);
     }
-    benchmark::RegisterBenchmark("topic_match/memcmp_baseline", bm_memcmp_topic, &matches[0])
+    bench::add("topic_match/memcmp_baseline", bm_memcmp_topic, &matches[0])
         ->Unit(benchmark::kNanosecond);
 
     benchmark::AddCustomContext("stream_bytes", std::to_string(stream.bytes.size()));

@@ -8,10 +8,13 @@
 #include <cstring>
 #include <vector>
 
-// Runs the timed loop; returns whether the copy was right.
-inline bool run_memcpy_baseline(benchmark::State& state, const std::vector<std::uint8_t>& src) {
+#include "instructions.hpp"
+
+// Runs the timed loop over `operations` packets' bytes; returns whether the copy was right.
+inline bool run_memcpy_baseline(benchmark::State& state, const std::vector<std::uint8_t>& src,
+                                std::size_t operations = 1) {
     std::vector<std::uint8_t> dst(src.size());
-    for (auto _ : state) {
+    bench::measure(state, operations, [&] {
         const std::uint8_t* from = src.data();
         std::uint8_t* to = dst.data();
         std::size_t n = src.size();
@@ -20,6 +23,6 @@ inline bool run_memcpy_baseline(benchmark::State& state, const std::vector<std::
         benchmark::DoNotOptimize(n);
         std::memcpy(to, from, n);
         benchmark::ClobberMemory();
-    }
+    });
     return dst == src;
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Builds the microbenchmarks in a release configuration (build-bench/): codec-bench (the codec)
 # and client-bench (the client session per message, and sizeof(client<Config>) of the example
-# Configs). Runs them with 5 repetitions and prints the medians, then a markdown table ready to
-# paste into bench/README.md.
+# Configs). Runs them with 5 repetitions and prints the medians; then runs each once more under
+# valgrind's callgrind with --instructions (bench/instructions.hpp) for the instructions per
+# operation, which are deterministic; then prints both in one markdown table ready to paste into
+# bench/README.md (bench/report.py).
 #
 #   scripts/bench.sh                                              # everything
 #   BENCHES=codec-bench scripts/bench.sh --benchmark_filter=frame  # extra arguments go to each binary
+#   INSTRUCTIONS=0 scripts/bench.sh                               # timings only
 #
 # Environment: BENCHES (default "codec-bench client-bench"), BUILD_DIR (default build-bench),
-# JOBS (compile jobs, default 1), MIN_TIME (seconds per repetition, default 0.2), REPETITIONS (default 5).
+# JOBS (compile jobs, default 1), MIN_TIME (seconds per repetition, default 0.2), REPETITIONS (default 5),
+# INSTRUCTIONS (1: also count instructions, the default).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +21,20 @@ jobs="${JOBS:-1}"
 min_time="${MIN_TIME:-0.2}"
 repetitions="${REPETITIONS:-5}"
 read -r -a benches <<<"${BENCHES:-codec-bench client-bench}"
+instructions="${INSTRUCTIONS:-1}"
+
+packages=(meson ninja-build g++ libbenchmark-dev python3 pkg-config)
+[ "$instructions" = 1 ] && packages+=(valgrind)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo_cmd=()
+    [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
 setup_options=(--buildtype=release -Db_ndebug=true -Dbench=true -Dtests=false -Dexamples=false -Dfuzz=false)
 if [ -f "$build/build.ninja" ]; then
@@ -39,6 +57,22 @@ for bench in "${benches[@]}"; do
     echo
 done
 
+# ---- Instructions per operation (callgrind) -------------------------------------------------------
+counted=()
+if [ "$instructions" = 1 ]; then
+    dumps="$build/callgrind"
+    rm -rf "$dumps"
+    mkdir -p "$dumps"
+    for bench in "${benches[@]}"; do
+        run=(valgrind --tool=callgrind --collect-atstart=no "--callgrind-out-file=$dumps/callgrind.out.$bench"
+             "$build/bench/$bench" --instructions "$@")
+        echo "\$ ${run[*]}" | sed "s|$root/||g"
+        "${run[@]}" >"$dumps/$bench.log" 2>&1 || { tail -n 20 "$dumps/$bench.log"; exit 1; }
+    done
+    counted=(--callgrind "$dumps")
+    echo
+fi
+
 # ---- The markdown table --------------------------------------------------------------------------
 cpu="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
 cores="$(nproc)"
@@ -53,29 +87,9 @@ echo "Machine: $cpu, $cores cores ($(grep -c ^processor /proc/cpuinfo) logical C
 echo "OS: $os"
 echo "Compiler: $compiler; flags: $flags"
 echo "Google Benchmark $benchmark_version; $repetitions repetitions of at least ${min_time}s each; medians of CPU time"
+[ "$instructions" = 1 ] && echo "Instructions: $(valgrind --version), callgrind, the same binaries with --instructions"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| Benchmark | ns/op | packets/s | ns/packet | bytes/packet | MB/s |"
-echo "|---|---:|---:|---:|---:|---:|"
-awk -F, '
-    FNR == 1 { delete col }
-    /^name,/ { for (i = 1; i <= NF; ++i) col[$i] = i; next }
-    !("name" in col) { next }  # the context lines before the header
-    {
-        name = $col["name"]; gsub(/"/, "", name)
-        if (name !~ /_median$/) next
-        sub(/_median$/, "", name)
-        unit = $col["time_unit"]
-        scale = unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : 1
-        ns = $col["cpu_time"] * scale
-        items = $col["items_per_second"] + 0
-        bytes = $col["bytes_per_second"] + 0
-        per_item = items > 0 ? sprintf("%.1f", 1e9 / items) : "-"
-        rate = items > 0 ? (items >= 1e6 ? sprintf("%.2f M", items / 1e6) : sprintf("%.0f k", items / 1e3)) : "-"
-        size = items > 0 && bytes > 0 ? sprintf("%.0f", bytes / items) : "-"
-        mbs = bytes > 0 ? sprintf("%.0f", bytes / 1e6) : "-"
-        time = ns >= 100 ? sprintf("%.0f", ns) : sprintf("%.1f", ns)
-        printf "| %s | %s | %s | %s | %s | %s |\n", name, time, rate, per_item, size, mbs
-    }' "${results[@]}"
+python3 "$root/bench/report.py" "${results[@]/#/--csv=}" "${counted[@]}"
 echo
 echo "Command: \`scripts/bench.sh\` (JOBS=$jobs MIN_TIME=$min_time REPETITIONS=$repetitions${*:+; extra: $*})"

@@ -6,7 +6,9 @@
 #      (-Os -mthumb -mcpu=cortex-m4 -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections
 #      -DNDEBUG; linked with newlib-nano, nosys.specs and --gc-sections): an empty main() (the
 #      baseline), codec only, the 3.1.1 QoS 0/1 sensor client (minimal_config,
-#      SANSMQTT_ENABLE_V5=0) and the 3.1.1 + 5.0 client (default_config);
+#      SANSMQTT_ENABLE_V5=0), the 3.1.1 + 5.0 client (default_config), and the firmware of the
+#      comparison with peers (feature_main.cpp: Will, credentials, QoS 0/1/2 both ways, ping,
+#      unsubscribe, disconnect) in a 3.1.1 and a 3.1.1 + 5.0 build;
 #   3. prints, for each, what it adds to the baseline (so startup code and newlib's own start are
 #      not counted: flash = text+data, RAM = data+bss), the raw totals, sizeof(client<Config>)
 #      (the size of the firmware's `mqtt` object), the newlib functions it pulls in, and its 15
@@ -90,6 +92,8 @@ builds=(
   "mcu-codec|codec only (frame, decode, encode), 3.1.1 + 5.0 build"
   "mcu-client-v311|client, 3.1.1 QoS 0/1, minimal_config, SANSMQTT_ENABLE_V5=0"
   "mcu-client|client, 3.1.1 + 5.0, default_config"
+  "mcu-features-v311|client with every feature peers were measured with, 3.1.1 QoS 0/1/2, minimal_config, SANSMQTT_ENABLE_V5=0"
+  "mcu-features|client with every feature peers were measured with, 3.1.1 + 5.0, default_config"
 )
 
 echo "Arm Cortex-M4, $(arm-none-eabi-g++ --version | head -n 1)"

@@ -3,7 +3,8 @@
 #   1. installs missing packages with apt-get;
 #   2. g++ and clang++ builds of the unit suite, header checks, allocation trap and constexpr
 #      tests (C++17), plus the smoke set as C++20 and C++23 (-fno-exceptions -fno-rtti throughout);
-#      with g++ also the suite built without 5.0 and without 3.1.1 (SANSMQTT_ENABLE_*=0);
+#      with g++ also the suite built without 5.0 and without 3.1.1 (SANSMQTT_ENABLE_*=0), and a
+#      release build (--buildtype=release) of everything with its unit suites run;
 #   3. the unit suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. every libFuzzer target for FUZZ_SECONDS (default 60) each, under ASan + UBSan;
 #   5. a project using sansmqtt by vendored include/, as a meson subproject, and through CMake;
@@ -22,7 +23,7 @@ start=$(date +%s)
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- 1. packages ------------------------------------------------------------------------
-packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev python3 pkg-config cmake openssl mosquitto mosquitto-clients libbearssl-dev)
+packages=(meson ninja-build g++ clang libclang-rt-14-dev doctest-dev libbenchmark-dev valgrind python3 pkg-config cmake openssl mosquitto mosquitto-clients libbearssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -60,6 +61,13 @@ setup "$build_root/gcc" g++ -Dtests=true -Dexamples=true -Dstd_matrix=true -Dben
 run_suite "$build_root/gcc" "g++"
 setup "$build_root/clang" clang++ -Dtests=true -Dexamples=true -Dstd_matrix=true -Dsingle_version=false
 run_suite "$build_root/clang" "clang++"
+
+# ---- 2b. a user's release build (-O3, warnings still errors), and its unit suites --------
+setup "$build_root/release" g++ --buildtype=release -Dtests=true -Dexamples=true -Dstd_matrix=false -Dbench=true
+say "g++ release: build"
+meson compile -C "$build_root/release" -j "$jobs"
+say "g++ release: unit suites"
+meson test -C "$build_root/release" --print-errorlogs unit unit-v3.1.1-only unit-v5-only alloc-trap
 
 # ---- 3. sanitizers ----------------------------------------------------------------------
 setup "$build_root/sanitize" clang++ -Dtests=true -Dexamples=true -Dstd_matrix=false -Dsingle_version=false \
@@ -105,7 +113,7 @@ tests/consumers/run.sh "$build_root/consumers"
 
 # ---- 6. the microcontroller example, cross-built for a Cortex-M4 (and its flash/RAM table) ----
 say "Cortex-M4 firmware (scripts/size-report.sh)"
-BUILD_DIR="$build_root/m4" JOBS="$jobs" scripts/size-report.sh | sed -n '1,10p'
+BUILD_DIR="$build_root/m4" JOBS="$jobs" scripts/size-report.sh | sed -n '1,12p'
 
 # ---- 7. conformance count ---------------------------------------------------------------
 say "statements named by tests"
@@ -113,5 +121,5 @@ conformance=$(python3 tests/conformance.py "$build_root/gcc/tests/unit-tests")
 echo "$conformance"
 
 elapsed=$(( $(date +%s) - start ))
-printf '\nsansmqtt test.sh: PASS | g++ and clang++, C++17/20/23, ASan+UBSan | %s| %s | %s | %dm%02ds\n' \
+printf '\nsansmqtt test.sh: PASS | g++ and clang++, C++17/20/23, g++ release, ASan+UBSan | %s| %s | %s | %dm%02ds\n' \
   "$unit_summary" "$(echo "$conformance" | tail -n 1)" "$fuzz_note" $((elapsed / 60)) $((elapsed % 60))

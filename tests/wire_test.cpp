@@ -2,6 +2,10 @@
 #include "support.hpp"
 
 #include <array>
+#include <cstring>
+#include <iterator>
+#include <optional>
+#include <utility>
 
 using namespace test;
 
@@ -146,4 +150,101 @@ TEST_CASE("v5 views: char-backed and byte-backed views compare by content") {
     CHECK(text_view(view(b)).as_string_view() == "hi");
     CHECK(text_view("hi") != text_view("ho"));
     CHECK(text_view("$share/x").starts_with("$share/"));
+}
+
+namespace {
+
+// A byte-at-a-time reference for the one-pass text check: decodes each code point (RFC 3629) and
+// notes the first '+' or '#'. Returns the error code and offset, or nullopt when the text passes.
+std::optional<std::pair<errc, std::size_t>> reference_scan(const std::string& s, bool topic_name) {
+    std::optional<std::size_t> wildcard;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto b = static_cast<std::uint8_t>(s[i]);
+        if (b < 0x80) {
+            if (b == 0) return std::pair{errc::utf8_null_character, i};
+            if (topic_name && (b == '+' || b == '#') && !wildcard) wildcard = i;
+            ++i;
+            continue;
+        }
+        const std::size_t len = b >= 0xF0 && b <= 0xF7 ? 4 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xC0 && b <= 0xDF ? 2 : 0;
+        if (len == 0 || i + len > s.size()) return std::pair{errc::utf8_ill_formed, i};
+        std::uint32_t cp = b & (0x7Fu >> len);
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto c = static_cast<std::uint8_t>(s[i + k]);
+            if ((c & 0xC0u) != 0x80u) return std::pair{errc::utf8_ill_formed, i};
+            cp = cp << 6 | (c & 0x3Fu);
+        }
+        const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < smallest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return std::pair{errc::utf8_ill_formed, i};
+        }
+        i += len;
+    }
+    if (wildcard) return std::pair{errc::topic_name_wildcard, *wildcard};
+    return std::nullopt;
+}
+
+std::optional<std::pair<errc, std::size_t>> outcome(const result<void>& r) {
+    if (r) return std::nullopt;
+    return std::pair{r.error().code, std::size_t{r.error().offset}};
+}
+
+}  // namespace
+
+TEST_CASE("v5 [MQTT-1.5.4-1] [MQTT-1.5.4-2] [MQTT-4.7.3-2] one-pass text check: words and bytes agree at every "
+          "position and alignment") {
+    // Fragments that each take one of the scan's paths; strings of them, with long ASCII runs so
+    // that every fragment lands at every position of a word, are checked at 8 alignments.
+    const std::string fragments[] = {"a",        "/",        "+",   "#",        std::string(1, '\0'),
+                                     "\xc3\xa9", "\xe2\x82\xac",    "\xf0\x9f\x98\x80", "\x80",
+                                     "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82",
+                                     "abcdefghijklm", "0123456", "\xef\xbb\xbf"};
+    std::uint64_t state = 0x243F6A8885A308D3u;
+    const auto next = [&state](std::size_t n) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        return static_cast<std::size_t>((state >> 33) % n);
+    };
+    std::size_t failures_seen = 0, wildcards_seen = 0, passes_seen = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string text;
+        const std::size_t pieces = next(12);
+        for (std::size_t k = 0; k < pieces; ++k) {
+            // Mostly harmless fragments, so that some strings pass and errors sit deep in them.
+            const std::size_t f = next(4) == 0 ? next(std::size(fragments)) : (next(2) == 0 ? 13 : 0);
+            text += fragments[f];
+        }
+        const std::size_t align = static_cast<std::size_t>(round % 8);
+        std::vector<std::uint8_t> storage(align + text.size() + 1, 0xAA);
+        std::memcpy(storage.data() + align, text.data(), text.size());
+        const bytes_view as_bytes(storage.data() + align, text.size());
+        const bytes_view as_chars(text.data(), text.size());
+        const auto want_topic = reference_scan(text, true);
+        const auto want_text = reference_scan(text, false);
+        INFO(to_hex(as_bytes));
+        CHECK(outcome(check_utf8_without_wildcards(as_bytes, errc::topic_name_wildcard)) == want_topic);
+        CHECK(outcome(check_utf8_without_wildcards(as_chars, errc::topic_name_wildcard)) == want_topic);
+        CHECK(outcome(check_utf8(as_bytes)) == want_text);
+        CHECK(outcome(check_utf8(as_chars)) == want_text);
+        if (!text.empty()) CHECK(outcome(check_topic_name(text_view(as_bytes))) == want_topic);
+        if (!want_topic) ++passes_seen;
+        else if (want_topic->first == errc::topic_name_wildcard) ++wildcards_seen;
+        else ++failures_seen;
+    }
+    // The strings reached all three outcomes, many times each.
+    CHECK(passes_seen > 1000);
+    CHECK(wildcards_seen > 1000);
+    CHECK(failures_seen > 1000);
+}
+
+TEST_CASE("v5 [MQTT-4.7.3-2] one-pass text check: a UTF-8 error anywhere wins over an earlier wildcard") {
+    const bytes b = hex("61 2b 62 63 64 65 66 67 68 69 6a ff");  // '+' at 1, an invalid byte at 11
+    const auto r = check_topic_name(text_view(view(b)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == errc::utf8_ill_formed);
+    CHECK(r.error().offset == 11);
+    static_assert(!check_topic_name("abcdefgh+ijklmnop"));
+    static_assert(check_topic_name("abcdefgh+ijklmnop").error().code == errc::topic_name_wildcard);
+    static_assert(check_topic_name("abcdefgh+ijklmnop").error().offset == 8);
+    static_assert(check_topic_name("plant-7/line-3/press-12/temp01").has_value());
 }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "sansmqtt/protocol.hpp"
@@ -528,17 +529,40 @@ constexpr error make_error(errc code, std::size_t offset,
     return error{code, category, protocol_version::v5, static_cast<std::uint32_t>(offset)};
 }
 
-// A value or an error. T must be default constructible (every codec type is); the value of a
-// result that holds an error is never read (asserted).
+// A value or an error, in one place: the error path builds no T and the value path no error. T
+// is a trivially copyable, trivially destructible value type (every codec type is: fields are
+// views), which keeps result<T> trivially copyable and usable in constant expressions. The value
+// of a result that holds an error is never read (asserted).
 template <class T>
 class [[nodiscard]] result {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                  "result<T> holds views and plain values only");
+
 public:
+    // GCC 12 at -O2/-O3 reports the copy of a std::variant (packet) whose active alternative is
+    // smaller than the variant as "may be used uninitialized": a trivially copyable variant is
+    // copied whole, bytes its alternative never set included. Those bytes are never read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
     constexpr result(const T& value) noexcept : value_(value), has_value_(true) {}
-    constexpr result(T&& value) noexcept : value_(std::move(value)), has_value_(true) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     constexpr result(const sansmqtt::error& e) noexcept : error_(e), has_value_(false) {}
+    // Builds the value in place (a packet from one packet type's struct, without a copy between).
+    template <class... Args>
+    constexpr explicit result(std::in_place_t, Args&&... args) noexcept
+        : value_(std::forward<Args>(args)...), has_value_(true) {}
 
     constexpr bool has_value() const noexcept { return has_value_; }
     constexpr explicit operator bool() const noexcept { return has_value_; }
+
+    // Names the protocol version in the error, if there is one.
+    constexpr void set_error_version(protocol_version v) noexcept {
+        if (!has_value_) error_.version = v;
+    }
 
     constexpr const T& value() const& noexcept {
         assert(has_value_);
@@ -553,12 +577,14 @@ public:
     constexpr const T* operator->() const noexcept { return &value(); }
     constexpr T* operator->() noexcept { return &value(); }
 
-    // The error; meaningful only when has_value() is false.
-    constexpr const sansmqtt::error& error() const noexcept { return error_; }
+    // The error; a default error (errc 0) when the result holds a value.
+    constexpr sansmqtt::error error() const noexcept { return has_value_ ? sansmqtt::error{} : error_; }
 
 private:
-    T value_{};
-    sansmqtt::error error_{};
+    union {
+        T value_;
+        sansmqtt::error error_;
+    };
     bool has_value_;
 };
 

@@ -66,10 +66,15 @@ constexpr result<void> check_reason_code(packet_type t, std::uint8_t code, std::
 // PUBLISH, where the name may be empty when a Topic Alias stands for it (checked by the caller).
 constexpr result<text_view> read_topic_name(byte_reader& r, bool allow_empty) noexcept {
     const std::size_t at = r.position();
-    const auto name = r.read_utf8();
+    const auto name = r.read_utf8(false);  // the length; the text is checked below, in one pass
     if (!name) return name;
-    if (name->empty() && allow_empty) return name;
-    if (auto ok = check_topic_name_syntax(*name); !ok) return make_error(ok.error().code, at + 2 + ok.error().offset);
+    if (name->empty()) {
+        if (allow_empty) return name;
+        return make_error(errc::topic_empty, at + 2);
+    }
+    if (auto ok = check_utf8_without_wildcards(name->bytes(), errc::topic_name_wildcard); !ok) {
+        return make_error(ok.error().code, at + 2 + ok.error().offset);
+    }
     return name;
 }
 
@@ -183,7 +188,7 @@ constexpr result<packet> decode_connect(const bytes_view& in, const fixed_header
                                                            : errc::trailing_bytes;
         return fail(make_error(code, r.position()), v);
     }
-    return packet(connect{
+    return result<packet>(std::in_place, connect{
         v,
         (*flags & 0x02u) != 0,
         *keep_alive,
@@ -214,7 +219,7 @@ constexpr result<packet> decode_connack(byte_reader& r, protocol_version v) noex
         c.properties = *props;
     }
     if (auto ok = expect_end(r); !ok) return ok.error();
-    return packet(c);
+    return result<packet>(std::in_place, c);
 }
 
 constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, protocol_version v,
@@ -246,7 +251,7 @@ constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, p
         if (p.topic.empty() && !p.properties.topic_alias()) return make_error(errc::topic_empty, topic_at);
     }
     p.payload = r.read_rest();
-    return packet(p);
+    return result<packet>(std::in_place, p);
 }
 
 template <class Ack>
@@ -271,7 +276,7 @@ constexpr result<packet> decode_publish_response(byte_reader& r, protocol_versio
         }
     }
     if (auto ok = expect_end(r); !ok) return ok.error();
-    return packet(a);
+    return result<packet>(std::in_place, a);
 }
 
 constexpr result<packet> decode_subscribe(byte_reader& r, protocol_version v) noexcept {
@@ -308,7 +313,7 @@ constexpr result<packet> decode_subscribe(byte_reader& r, protocol_version v) no
         ++count;
     }
     s.subscriptions = subscription_list::from_wire(r.input().subview(payload_at, r.position() - payload_at), count);
-    return packet(s);
+    return result<packet>(std::in_place, s);
 }
 
 constexpr result<packet> decode_unsubscribe(byte_reader& r, protocol_version v) noexcept {
@@ -330,7 +335,7 @@ constexpr result<packet> decode_unsubscribe(byte_reader& r, protocol_version v) 
         ++count;
     }
     u.topic_filters = topic_filter_list::from_wire(r.input().subview(payload_at, r.position() - payload_at), count);
-    return packet(u);
+    return result<packet>(std::in_place, u);
 }
 
 // SUBACK and UNSUBACK: a packet identifier, properties (5.0) and one reason code per filter.
@@ -342,7 +347,7 @@ constexpr result<packet> decode_subscribe_response(byte_reader& r, packet_type t
     a.packet_id = *id;
     if (t == packet_type::unsuback && !is_v5(v)) {
         if (auto ok = expect_end(r); !ok) return ok.error();
-        return packet(a);
+        return result<packet>(std::in_place, a);
     }
     if (is_v5(v)) {
         const auto where = t == packet_type::suback ? property_context::suback : property_context::unsuback;
@@ -361,7 +366,7 @@ constexpr result<packet> decode_subscribe_response(byte_reader& r, packet_type t
         if (auto ok = check_reason_code(t, *r.read_u8(), at, v, sender::server); !ok) return ok.error();
     }
     a.reason_codes = reason_code_list::from_wire(r.input().subview(payload_at), r.position() - payload_at);
-    return packet(a);
+    return result<packet>(std::in_place, a);
 }
 
 // DISCONNECT (5.0) and AUTH: Remaining Length 0 means reason code 0 and no properties. An AUTH
@@ -375,7 +380,7 @@ constexpr result<packet> decode_reason_and_properties(byte_reader& r, packet_typ
     const std::size_t code_at = r.position();
     const std::uint8_t code = r.at_end() ? 0 : *r.read_u8();
     if (auto ok = check_reason_code(t, code, code_at, v, from); !ok) return ok.error();
-    if (r.at_end() && code_at == r.position()) return packet(p);
+    if (r.at_end() && code_at == r.position()) return result<packet>(std::in_place, p);
     p.reason_code = static_cast<reason_code>(code);
     const bool is_auth = t == packet_type::auth;
     // DISCONNECT may stop after the reason code; AUTH may not.
@@ -390,7 +395,7 @@ constexpr result<packet> decode_reason_and_properties(byte_reader& r, packet_typ
         }
     }
     if (auto ok = expect_end(r); !ok) return ok.error();
-    return packet(p);
+    return result<packet>(std::in_place, p);
 }
 
 // The flags a packet type must carry, or -1 for PUBLISH, whose flags carry DUP, QoS and RETAIN.
@@ -452,19 +457,19 @@ constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h
         case packet_type::pingreq:
             if constexpr (client_packets) {
                 if (auto ok = expect_end(r); !ok) return ok.error();
-                return packet(pingreq{});
+                return result<packet>(std::in_place, pingreq{});
             }
             break;
         case packet_type::pingresp:
             if constexpr (server_packets) {
                 if (auto ok = expect_end(r); !ok) return ok.error();
-                return packet(pingresp{});
+                return result<packet>(std::in_place, pingresp{});
             }
             break;
         case packet_type::disconnect:
             if (!is_v5(v)) {
                 if (auto ok = expect_end(r); !ok) return ok.error();
-                return packet(disconnect{});
+                return result<packet>(std::in_place, disconnect{});
             }
             return decode_reason_and_properties<disconnect>(r, packet_type::disconnect, v, from);
         case packet_type::auth:
@@ -472,6 +477,16 @@ constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h
             break;  // 3.1.1: refused by frame() as a reserved type
     }
     return make_error(errc::packet_type_invalid, 0);
+}
+
+// decode_body() with the version in its error. One named result and one return: the packet is
+// built once, in the caller's place.
+template <sender Only>
+constexpr result<packet> decode_body_versioned(const bytes_view& in, const fixed_header& h, protocol_version v,
+                                               sender from) noexcept {
+    result<packet> p = decode_body<Only>(in, h, v, from);
+    p.set_error_version(v);
+    return p;
 }
 
 template <sender Only>
@@ -489,9 +504,7 @@ constexpr result<packet> decode_packet(const bytes_view& bytes, protocol_version
     if constexpr (Only != sender::server) {
         if (f->header.type == packet_type::connect) return decode_connect(bytes, f->header, version);
     }
-    auto p = decode_body<Only>(bytes, f->header, version, from);
-    if (!p) return with_version(p.error(), version);
-    return p;
+    return decode_body_versioned<Only>(bytes, f->header, version, from);
 }
 
 }  // namespace detail

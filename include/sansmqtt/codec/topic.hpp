@@ -81,8 +81,8 @@ constexpr std::optional<shared_subscription> parse_shared_subscription(const tex
 // [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.3-3] [MQTT-3.3.2-2]. Error offsets are relative to `name`.
 constexpr result<void> check_topic_name(const text_view& name) noexcept {
     if (name.size() > largest_field_size) return make_error(errc::topic_too_long, 0);
-    if (auto ok = check_utf8(name.bytes()); !ok) return ok;
-    return detail::check_topic_name_syntax(name);
+    if (name.empty()) return make_error(errc::topic_empty, 0);
+    return check_utf8_without_wildcards(name.bytes(), errc::topic_name_wildcard);
 }
 
 namespace detail {

@@ -1,8 +1,8 @@
 // sansmqtt: non-owning views of bytes and of UTF-8 text, and a writable byte span.
 //
-// A view refers either to unsigned bytes (data received from the network) or to chars (string
-// literals, std::string_view). Both kinds work in constant expressions, where a char pointer cannot
-// be reinterpreted as a byte pointer; a sub-view keeps the kind of the view it came from.
+// A view is a pointer and a length, of unsigned bytes (data received from the network) or of chars
+// (string literals, std::string_view). Both kinds work in constant expressions, where a char
+// pointer cannot be reinterpreted as a byte pointer; at run time both read as bytes.
 #pragma once
 
 #include <array>
@@ -29,10 +29,10 @@ constexpr bool is_constant_evaluated() noexcept {
 
 class bytes_view {
 public:
-    constexpr bytes_view() noexcept = default;
+    constexpr bytes_view() noexcept : bytes_(nullptr) {}
     constexpr bytes_view(const std::uint8_t* data, std::size_t size) noexcept : bytes_(data), size_(size) {}
-    constexpr bytes_view(const char* data, std::size_t size) noexcept : chars_(data), size_(size) {}
-    constexpr bytes_view(std::string_view chars) noexcept : chars_(chars.data()), size_(chars.size()) {}
+    constexpr bytes_view(const char* data, std::size_t size) noexcept : chars_(data), size_(size | char_tag) {}
+    constexpr bytes_view(std::string_view chars) noexcept : bytes_view(chars.data(), chars.size()) {}
     template <std::size_t N>
     constexpr bytes_view(const std::uint8_t (&a)[N]) noexcept : bytes_(a), size_(N) {}
     // Any contiguous container of bytes whose data() is const std::uint8_t* (std::array, a byte vector).
@@ -45,47 +45,43 @@ public:
                                         int> = 0>
     constexpr bytes_view(const S& s) noexcept : bytes_view(std::string_view(s)) {}
 
-    constexpr std::size_t size() const noexcept { return size_; }
-    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr std::size_t size() const noexcept { return size_ & ~char_tag; }
+    constexpr bool empty() const noexcept { return size() == 0; }
 
-    // Precondition: i < size(). (The char pointer is tested first: a byte-backed view then never
-    // shows the compiler a path through a null char pointer, which GCC's -Warray-bounds flags.)
+    // Precondition: i < size(). (Both branches read the same pointer: at run time this is one load.)
     constexpr std::uint8_t operator[](std::size_t i) const noexcept {
-        return chars_ != nullptr ? static_cast<std::uint8_t>(chars_[i]) : bytes_[i];
+        return is_chars() ? static_cast<std::uint8_t>(chars_[i]) : bytes_[i];
     }
 
     // The bytes from `pos` on, at most `count` of them. Precondition: pos <= size().
     constexpr bytes_view subview(std::size_t pos, std::size_t count = static_cast<std::size_t>(-1)) const noexcept {
-        const std::size_t n = count < size_ - pos ? count : size_ - pos;
-        bytes_view v;
-        v.bytes_ = bytes_ != nullptr ? bytes_ + pos : nullptr;
-        v.chars_ = chars_ != nullptr ? chars_ + pos : nullptr;
-        v.size_ = n;
-        return v;
+        const std::size_t left = size() - pos;
+        const std::size_t n = count < left ? count : left;
+        return is_chars() ? bytes_view(chars_ + pos, n) : bytes_view(bytes_ + pos, n);
     }
 
-    // Calls f(pointer, size) with the underlying pointer (const std::uint8_t* or const char*), so
-    // that loops over the bytes compile without a branch per byte.
+    // Calls f(pointer, size): at run time with the byte pointer (one instantiation of f), in
+    // constant evaluation with the pointer the view was made from.
     template <class F>
     constexpr decltype(auto) visit(F&& f) const {
-        if (chars_ != nullptr) return f(chars_, size_);
-        return f(bytes_, size_);
+        if (detail::is_constant_evaluated() && is_chars()) return f(chars_, size());
+        return f(detail::is_constant_evaluated() ? bytes_ : data(), size());
     }
 
     // Pointer to the first byte (not usable in constant expressions for char-backed views).
     const std::uint8_t* data() const noexcept {
-        return chars_ != nullptr ? reinterpret_cast<const std::uint8_t*>(chars_) : bytes_;
+        return is_chars() ? reinterpret_cast<const std::uint8_t*>(chars_) : bytes_;
     }
     std::string_view as_string_view() const noexcept {
-        return chars_ != nullptr ? std::string_view(chars_, size_)
-                                 : std::string_view(reinterpret_cast<const char*>(bytes_), size_);
+        return std::string_view(reinterpret_cast<const char*>(data()), size());
     }
 
     friend constexpr bool operator==(const bytes_view& a, const bytes_view& b) noexcept {
-        if (a.size_ != b.size_) return false;
-        if (a.size_ == 0) return true;
-        if (!detail::is_constant_evaluated()) return std::memcmp(a.data(), b.data(), a.size_) == 0;
-        for (std::size_t i = 0; i < a.size_; ++i) {
+        const std::size_t n = a.size();
+        if (n != b.size()) return false;
+        if (n == 0) return true;
+        if (!detail::is_constant_evaluated()) return std::memcmp(a.data(), b.data(), n) == 0;
+        for (std::size_t i = 0; i < n; ++i) {
             if (a[i] != b[i]) return false;
         }
         return true;
@@ -93,8 +89,16 @@ public:
     friend constexpr bool operator!=(const bytes_view& a, const bytes_view& b) noexcept { return !(a == b); }
 
 private:
-    const std::uint8_t* bytes_ = nullptr;
-    const char* chars_ = nullptr;
+    // A view is a pointer and a length. Which pointer type it holds (bytes received, or chars of
+    // a literal or string) matters only in constant evaluation, where a char pointer cannot be read
+    // as bytes; the top bit of the length says which member is active.
+    static constexpr std::size_t char_tag = ~(static_cast<std::size_t>(-1) >> 1);
+    constexpr bool is_chars() const noexcept { return (size_ & char_tag) != 0; }
+
+    union {
+        const std::uint8_t* bytes_;
+        const char* chars_;
+    };
     std::size_t size_ = 0;
 };
 
@@ -165,9 +169,7 @@ constexpr void copy_bytes(const bytes_view& from, std::uint8_t* to) noexcept {
         std::memcpy(to, from.data(), from.size());
         return;
     }
-    from.visit([to](const auto* p, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) to[i] = static_cast<std::uint8_t>(p[i]);
-    });
+    for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
 }
 
 }  // namespace sansmqtt

@@ -41,13 +41,17 @@ text_word load_word(const Char* p) noexcept {
     return w;
 }
 
-// True when the word at p is ASCII without U+0000 (and, for a Topic Name, without '+' and '#'):
+// The byte a text's bytes are compared with after setting wildcard_bit: '+' finds '+' and '#';
+// 0xFF finds nothing the high-bit test has not already found (no wildcard check).
+inline constexpr std::uint8_t wildcard_probe(bool topic_name) noexcept { return topic_name ? '+' : 0xFF; }
+
+// True when the word at p is ASCII without U+0000 (and, with probe '+', without '+' and '#'):
 // bytes that need no closer look.
-template <bool TopicName, class Char>
-bool plain_word(const Char* p) noexcept {
+template <class Char>
+bool plain_word(const Char* p, std::uint8_t probe) noexcept {
     const text_word w = load_word(p);
-    text_word special = (w & every_byte(0x80)) | has_zero_byte(w);
-    if constexpr (TopicName) special |= has_zero_byte((w | every_byte(wildcard_bit)) ^ every_byte('+'));
+    const text_word special = (w & every_byte(0x80)) | has_zero_byte(w) |
+                              has_zero_byte((w | every_byte(wildcard_bit)) ^ every_byte(probe));
     return special == 0;
 }
 
@@ -55,21 +59,19 @@ bool plain_word(const Char* p) noexcept {
 // a word.
 #if defined(__SSE2__)
 inline constexpr std::size_t text_block_size = 16;
-template <bool TopicName, class Char>
-bool plain_block(const Char* p) noexcept {
+template <class Char>
+bool plain_block(const Char* p, std::uint8_t probe) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i special = _mm_cmpeq_epi8(v, _mm_setzero_si128());
-    if constexpr (TopicName) {
-        const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(static_cast<char>(wildcard_bit)));
-        special = _mm_or_si128(special, _mm_cmpeq_epi8(folded, _mm_set1_epi8('+')));
-    }
+    const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(static_cast<char>(wildcard_bit)));
+    const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+                                         _mm_cmpeq_epi8(folded, _mm_set1_epi8(static_cast<char>(probe))));
     return _mm_movemask_epi8(_mm_or_si128(v, special)) == 0;  // the high bit of each byte
 }
 #else
 inline constexpr std::size_t text_block_size = sizeof(text_word);
-template <bool TopicName, class Char>
-bool plain_block(const Char* p) noexcept {
-    return plain_word<TopicName>(p);
+template <class Char>
+bool plain_block(const Char* p, std::uint8_t probe) noexcept {
+    return plain_word(p, probe);
 }
 #endif
 
@@ -80,40 +82,39 @@ inline constexpr std::size_t no_offset = static_cast<std::size_t>(-1);
 // wins, as it would in two passes). At run time whole blocks (16 bytes with SSE2) and words of
 // plain ASCII pass at once; a block that is not plain, and all text in constant evaluation, is
 // read one character at a time, and the next block is tried after it.
-template <bool TopicName, class Char>
-constexpr result<void> scan_text(const Char* p, std::size_t n, errc wildcard) noexcept {
+template <class Char>
+constexpr result<void> scan_text(const Char* p, std::size_t n, bool topic_name, errc wildcard) noexcept {
     constexpr std::size_t block = text_block_size;
     constexpr std::size_t word = sizeof(text_word);
+    const std::uint8_t probe = wildcard_probe(topic_name);
     std::size_t first_wildcard = no_offset;
     std::size_t i = 0;
     while (i < n) {
         std::size_t stop = n;  // where the character-wise look may hand back to blocks
         if (!is_constant_evaluated()) {
             if (n - i >= block) {
-                if (plain_block<TopicName>(p + i)) {
+                if (plain_block(p + i, probe)) {
                     i += block;
                     continue;
                 }
                 stop = i + block;
             } else if (n >= block) {
-                if (plain_block<TopicName>(p + n - block)) break;  // the last block, overlapping checked bytes
+                if (plain_block(p + n - block, probe)) break;  // the last block, overlapping checked bytes
             } else if (block > word && n - i >= word) {
-                if (plain_word<TopicName>(p + i)) {
+                if (plain_word(p + i, probe)) {
                     i += word;
                     continue;
                 }
                 stop = i + word;
             } else if (block > word && n >= word) {
-                if (plain_word<TopicName>(p + n - word)) break;
+                if (plain_word(p + n - word, probe)) break;
             }
         }
         while (i < stop) {
             const auto b0 = static_cast<std::uint8_t>(p[i]);
             if (b0 < 0x80) {
                 if (b0 == 0) return make_error(errc::utf8_null_character, i);
-                if constexpr (TopicName) {
-                    if ((b0 == '+' || b0 == '#') && first_wildcard == no_offset) first_wildcard = i;
-                }
+                if ((b0 | wildcard_bit) == probe && first_wildcard == no_offset) first_wildcard = i;
                 ++i;
                 continue;
             }
@@ -147,7 +148,7 @@ constexpr result<void> scan_text(const Char* p, std::size_t n, errc wildcard) no
             i += more + 1;
         }
     }
-    if (TopicName && first_wildcard != no_offset) return make_error(wildcard, first_wildcard);
+    if (first_wildcard != no_offset) return make_error(wildcard, first_wildcard);
     return {};
 }
 
@@ -156,13 +157,13 @@ constexpr result<void> scan_text(const Char* p, std::size_t n, errc wildcard) no
 // Checks `text` against the MQTT UTF-8 rules. The error's offset is relative to the first byte of
 // `text` and points at the start of the offending character.
 constexpr result<void> check_utf8(const bytes_view& text) noexcept {
-    return text.visit([](const auto* p, std::size_t n) { return detail::scan_text<false>(p, n, errc::utf8_ill_formed); });
+    return text.visit([](const auto* p, std::size_t n) { return detail::scan_text(p, n, false, errc::utf8_ill_formed); });
 }
 
 // check_utf8() and, in the same pass, no '+' or '#' (reported as `wildcard`, at the first one,
 // when the text is otherwise valid).
 constexpr result<void> check_utf8_without_wildcards(const bytes_view& text, errc wildcard) noexcept {
-    return text.visit([wildcard](const auto* p, std::size_t n) { return detail::scan_text<true>(p, n, wildcard); });
+    return text.visit([wildcard](const auto* p, std::size_t n) { return detail::scan_text(p, n, true, wildcard); });
 }
 
 }  // namespace sansmqtt

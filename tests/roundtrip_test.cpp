@@ -307,3 +307,41 @@ TEST_CASE("v3.1.1 and v5 decode_from<sender> gives decode()'s answer for every p
         }
     }
 }
+
+TEST_CASE("v3.1.1 and v5 decode_framed() and decode_publish() give decode()'s answer for a framed packet") {
+    const char* const packets[] = {
+        "30 06 00 03 61 2f 62 78",           // QoS 0
+        "32 09 00 03 61 2f 62 00 01 00 78",  // QoS 1 (5.0: empty properties; 3.1.1: payload 00 78)
+        "32 07 00 03 61 2f 62 00 00",        // Packet Identifier 0
+        "30 05 00 03 61 2b 62",              // '+' in the Topic Name
+        "30 05 00 03 61 00 62",              // U+0000 in the Topic Name
+        "30 04 00 03 61 2f",                 // Topic Name longer than the packet
+        "36 05 00 01 74 00 01",              // QoS 3
+        "38 04 00 01 74 00",                 // DUP at QoS 0
+        "30 02 00 00",                       // empty Topic Name (5.0: no Topic Alias either)
+        "30 06 00 00 03 23 00 01",           // 5.0: empty Topic Name with Topic Alias 1
+        "40 02 00 07", "20 03 00 00 00", "90 03 00 01 00", "e0 00", "c0 00",
+    };
+    for (const protocol_version v : {protocol_version::v3_1_1, protocol_version::v5}) {
+        for (const char* wire : packets) {
+            INFO(wire << " in " << (is_v5(v) ? "5.0" : "3.1.1"));
+            const bytes b = hex(wire);
+            const auto f = frame(view(b), largest_packet_size, v);
+            REQUIRE(f.has_value());
+            REQUIRE(f->complete);
+            for (const sender from : {sender::server, sender::client, sender::any}) {
+                const auto whole = decode(view(b), v, from);
+                const auto framed = decode_framed(view(b), f->header, v, from);
+                REQUIRE(whole.has_value() == framed.has_value());
+                if (whole) CHECK(*whole == *framed);
+                else CHECK(whole.error() == framed.error());
+                if (f->header.type != packet_type::publish) continue;
+                publish p;
+                const auto in_place = decode_publish(view(b), f->header, v, from, p);
+                REQUIRE(whole.has_value() == in_place.has_value());
+                if (whole) CHECK(*std::get_if<publish>(&*whole) == p);
+                else CHECK(whole.error() == in_place.error());
+            }
+        }
+    }
+}

@@ -955,7 +955,17 @@ private:
         }
         const bytes_view bytes = received.subview(0, f->header.packet_size());
         rx_begin_ += bytes.size();
-        const auto p = decode_from<sender::server>(bytes, version_);
+        if (f->header.type == packet_type::publish) {  // the common case: decoded in place, no packet variant
+            sansmqtt::publish message;
+            if (const auto ok = decode_publish(bytes, f->header, version_, sender::server, message); !ok) {
+                e = fail(ok.error());
+                return false;
+            }
+            e = state_ == client_state::connecting ? fail(protocol_error(errc::packet_unexpected, 0))  // [MQTT-3.2.0-1]
+                                                   : on_publish(message, false);
+            return true;
+        }
+        const auto p = decode_framed<sender::server>(bytes, f->header, version_);
         if (!p) {
             e = fail(p.error());
             return false;
@@ -971,7 +981,7 @@ private:
         }
         switch (t) {
             case packet_type::connack: return on_connack(std::get<connack>(p));
-            case packet_type::publish: return on_publish(std::get<sansmqtt::publish>(p), false);
+            // PUBLISH is decoded and handled in next_packet(), without a packet variant.
             case packet_type::puback: return on_puback(std::get<puback>(p));
             case packet_type::pubrec: return on_pubrec(std::get<pubrec>(p));
             case packet_type::pubrel: return on_pubrel(std::get<pubrel>(p));

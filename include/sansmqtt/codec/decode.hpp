@@ -222,9 +222,11 @@ constexpr result<packet> decode_connack(byte_reader& r, protocol_version v) noex
     return result<packet>(std::in_place, c);
 }
 
-constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, protocol_version v,
-                                        sender from) noexcept {
-    publish p;
+// Decodes the PUBLISH in[begin, end) (begin: the first byte after the fixed header `h`) into `p`,
+// which the caller owns: the client and decode_publish_head() decode in place, with no packet
+// variant. Reads the bytes directly, checks the Topic Name in one pass.
+constexpr result<void> decode_publish_into(publish& p, const bytes_view& in, std::size_t begin, std::size_t end,
+                                           const fixed_header& h, protocol_version v, sender from) noexcept {
     const auto q = static_cast<std::uint8_t>((h.flags >> 1) & 0x03u);
     if (q == 3) return make_error(errc::publish_qos_invalid, 0);
     p.qos = static_cast<sansmqtt::qos>(q);
@@ -232,17 +234,28 @@ constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, p
     p.retain = (h.flags & 0x01u) != 0;
     if (p.qos == qos::at_most_once && p.dup) return make_error(errc::publish_dup_at_qos0, 0);
 
-    const std::size_t topic_at = r.position();
-    // An empty Topic Name is reported at its length field, as in 5.0 below and as encode() does.
-    const auto topic = read_topic_name(r, true);
-    if (!topic) return topic.error();
-    if (!is_v5(v) && topic->empty()) return make_error(errc::topic_empty, topic_at);
-    p.topic = *topic;
-    if (p.qos != qos::at_most_once) {
-        const auto id = read_packet_id(r);
-        if (!id) return id.error();
-        p.packet_id = *id;
+    // Topic Name. An empty one is reported at its length field, as encode() does.
+    const std::size_t topic_at = begin;
+    if (end - topic_at < 2) return make_error(errc::truncated, topic_at);
+    const std::size_t length = std::size_t{in[topic_at]} << 8 | in[topic_at + 1];
+    std::size_t pos = topic_at + 2;
+    if (end - pos < length) return make_error(errc::truncated, topic_at);
+    p.topic = text_view(in.subview(pos, length));
+    if (length != 0) {
+        if (auto ok = check_utf8_without_wildcards(p.topic.bytes(), errc::topic_name_wildcard); !ok) {
+            return make_error(ok.error().code, pos + ok.error().offset);
+        }
+    } else if (!is_v5(v)) {
+        return make_error(errc::topic_empty, topic_at);
     }
+    pos += length;
+    if (p.qos != qos::at_most_once) {
+        if (end - pos < 2) return make_error(errc::truncated, pos);
+        p.packet_id = static_cast<std::uint16_t>(in[pos] << 8 | in[pos + 1]);
+        if (p.packet_id == 0) return make_error(errc::packet_id_zero, pos);
+        pos += 2;
+    }
+    byte_reader r(in, pos, end);
     if (is_v5(v)) {
         const auto props = read_properties(r, property_context::publish, from);
         if (!props) return props.error();
@@ -251,6 +264,13 @@ constexpr result<packet> decode_publish(byte_reader& r, const fixed_header& h, p
         if (p.topic.empty() && !p.properties.topic_alias()) return make_error(errc::topic_empty, topic_at);
     }
     p.payload = r.read_rest();
+    return {};
+}
+
+constexpr result<packet> decode_publish(const bytes_view& in, const fixed_header& h, protocol_version v,
+                                        sender from) noexcept {
+    publish p;
+    if (auto ok = decode_publish_into(p, in, h.size, in.size(), h, v, from); !ok) return ok.error();
     return result<packet>(std::in_place, p);
 }
 
@@ -437,7 +457,7 @@ constexpr result<packet> decode_body(const bytes_view& in, const fixed_header& h
         case packet_type::connack:
             if constexpr (server_packets) return decode_connack(r, v);
             break;
-        case packet_type::publish: return decode_publish(r, h, v, from);
+        case packet_type::publish: return decode_publish(in, h, v, from);
         case packet_type::puback: return decode_publish_response<puback>(r, v, from);
         case packet_type::pubrec: return decode_publish_response<pubrec>(r, v, from);
         case packet_type::pubrel: return decode_publish_response<pubrel>(r, v, from);
@@ -489,6 +509,18 @@ constexpr result<packet> decode_body_versioned(const bytes_view& in, const fixed
     return p;
 }
 
+// The packet `bytes` (exactly h.packet_size() bytes), whose fixed header frame() has read.
+template <sender Only>
+constexpr result<packet> decode_framed_packet(const bytes_view& bytes, const fixed_header& h, protocol_version version,
+                                              sender from) noexcept {
+    if (!may_send(h.type, from, version)) return with_version(make_error(errc::packet_direction_invalid, 0), version);
+    // A CONNECT names its own version, and its errors carry it.
+    if constexpr (Only != sender::server) {
+        if (h.type == packet_type::connect) return decode_connect(bytes, h, version);
+    }
+    return decode_body_versioned<Only>(bytes, h, version, from);
+}
+
 template <sender Only>
 constexpr result<packet> decode_packet(const bytes_view& bytes, protocol_version version, sender from) noexcept {
     const auto f = frame(bytes, largest_packet_size, version);
@@ -497,14 +529,7 @@ constexpr result<packet> decode_packet(const bytes_view& bytes, protocol_version
     if (f->header.packet_size() != bytes.size()) {
         return with_version(make_error(errc::trailing_bytes, f->header.packet_size()), version);
     }
-    if (!may_send(f->header.type, from, version)) {
-        return with_version(make_error(errc::packet_direction_invalid, 0), version);
-    }
-    // A CONNECT names its own version, and its errors carry it.
-    if constexpr (Only != sender::server) {
-        if (f->header.type == packet_type::connect) return decode_connect(bytes, f->header, version);
-    }
-    return decode_body_versioned<Only>(bytes, f->header, version, from);
+    return decode_framed_packet<Only>(bytes, f->header, version, from);
 }
 
 }  // namespace detail
@@ -523,6 +548,26 @@ template <sender From>
 constexpr result<packet> decode_from(const bytes_view& bytes, protocol_version version) noexcept {
     static_assert(From != sender::any, "decode_from<> names the sender; decode() is for any sender");
     return detail::decode_packet<From>(bytes, version, From);
+}
+
+// decode() of a packet already framed by frame() or framer, so a stream is not framed twice: `h` is
+// the header frame() returned for it and `bytes` its h.packet_size() bytes. `From` as in
+// decode_from<>() (sender::any: every decoder).
+template <sender From = sender::any>
+constexpr result<packet> decode_framed(const bytes_view& bytes, const fixed_header& h, protocol_version version,
+                                       sender from = From) noexcept {
+    return detail::decode_framed_packet<From>(bytes, h, version, from);
+}
+
+// decode() of one PUBLISH, already framed, into `p` (no packet variant is built): what a receiver
+// that handles PUBLISH apart from the rest uses. The same checks and errors as decode().
+constexpr result<void> decode_publish(const bytes_view& bytes, const fixed_header& h, protocol_version version,
+                                      sender from, publish& p) noexcept {
+    if (!is_compiled_in(version)) return detail::with_version(make_error(errc::version_compiled_out, 0), version);
+    if (h.type != packet_type::publish) return detail::with_version(make_error(errc::packet_type_invalid, 0), version);
+    result<void> r = detail::decode_publish_into(p, bytes, h.size, bytes.size(), h, version, from);
+    if (!r) return detail::with_version(r.error(), version);
+    return r;
 }
 
 // The head of a PUBLISH: every field before the payload. A receiver whose buffer cannot hold a
@@ -557,10 +602,9 @@ constexpr result<publish_head> decode_publish_head(const bytes_view& received, c
     }
     if (pos > packet_size) return detail::with_version(make_error(errc::truncated, packet_size), v);
     if (pos > received.size()) return head;
-    byte_reader r(received, h.size, pos);
-    auto p = detail::decode_publish(r, h, v, from);
-    if (!p) return detail::with_version(p.error(), v);
-    head.packet = *std::get_if<publish>(&*p);  // decode_publish() gives a PUBLISH (no std::get: it links abort())
+    if (auto ok = detail::decode_publish_into(head.packet, received, h.size, pos, h, v, from); !ok) {
+        return detail::with_version(ok.error(), v);
+    }
     head.size = pos;
     head.payload_size = static_cast<std::uint32_t>(packet_size - pos);
     return head;

@@ -195,68 +195,95 @@ struct property {
 
 namespace detail {
 
-// Reads one property at r's position without applying any rule beyond its encoding. Errors:
-// variable_byte_integer_*, property_unknown, property_truncated, and utf8_* when `check_text`.
-// Reading a block that was checked already (a decoded packet's) skips the UTF-8 check; lengths
-// are always bounds-checked.
-constexpr result<property> read_property(byte_reader& r, bool check_text = true) noexcept {
-    const std::size_t at = r.position();
-    const auto id = r.read_variable_byte_integer(true);
-    if (!id) return make_error(id.error().code == errc::truncated ? errc::property_truncated : id.error().code, at);
-    const property_info* info = find_property_info(*id);
-    if (info == nullptr) return make_error(errc::property_unknown, at);
+// A UTF-8 string or Binary Data at in[pos, end): its two-byte length and bytes, read in place;
+// `pos` moves past it. Running out of bytes is property_truncated at the length field.
+constexpr result<void> read_property_field(const bytes_view& in, std::size_t& pos, std::size_t end,
+                                           bytes_view& out) noexcept {
+    if (end - pos < 2) return make_error(errc::property_truncated, pos);
+    const std::size_t length = std::size_t{in[pos]} << 8 | in[pos + 1];
+    if (end - pos - 2 < length) return make_error(errc::property_truncated, pos);
+    out = in.subview(pos + 2, length);
+    pos += 2 + length;
+    return {};
+}
 
-    property p;
-    p.id = info->id;
-    const auto truncated = [](const sansmqtt::error& e) {
-        return e.code == errc::truncated ? make_error(errc::property_truncated, e.offset) : e;
-    };
-    switch (info->type) {
-        case property_type::byte: {
-            const auto v = r.read_u8();
-            if (!v) return truncated(v.error());
-            p.integer = *v;
-            break;
-        }
-        case property_type::two_byte_integer: {
-            const auto v = r.read_u16();
-            if (!v) return truncated(v.error());
-            p.integer = *v;
-            break;
-        }
-        case property_type::four_byte_integer: {
-            const auto v = r.read_u32();
-            if (!v) return truncated(v.error());
-            p.integer = *v;
-            break;
-        }
-        case property_type::variable_byte_integer: {
-            const auto v = r.read_variable_byte_integer(true);
-            if (!v) return truncated(v.error());
-            p.integer = *v;
-            break;
-        }
-        case property_type::utf8_string: {
-            const auto v = r.read_utf8(check_text);
-            if (!v) return truncated(v.error());
-            p.string = *v;
-            break;
-        }
-        case property_type::binary_data: {
-            const auto v = r.read_binary();
-            if (!v) return truncated(v.error());
-            p.binary = *v;
-            break;
-        }
-        case property_type::utf8_string_pair: {
-            const auto name = r.read_utf8(check_text);
-            if (!name) return truncated(name.error());
-            const auto value = r.read_utf8(check_text);
-            if (!value) return truncated(value.error());
-            p.pair = {*name, *value};
-            break;
-        }
+constexpr result<void> read_property_text(const bytes_view& in, std::size_t& pos, std::size_t end, bool check_text,
+                                          text_view& out) noexcept {
+    const std::size_t at = pos;
+    bytes_view b;
+    if (auto ok = read_property_field(in, pos, end, b); !ok) return ok;
+    if (check_text) {
+        if (auto ok = check_utf8(b); !ok) return make_error(ok.error().code, at + 2 + ok.error().offset);
     }
+    out = text_view(b);
+    return {};
+}
+
+// Reads the property at in[pos, end) into `p` without applying any rule beyond its encoding, and
+// returns the position after it. Every defined identifier is below 0x80, so a one-byte identifier
+// is read directly; a longer one is read as a Variable Byte Integer only to report it right.
+// Errors: variable_byte_integer_*, property_unknown, property_truncated, and utf8_* when
+// `check_text` (a block that was checked already, a decoded packet's, skips the UTF-8 check;
+// lengths are always bounds-checked). Only the member of `p` for the property's type is written.
+constexpr result<std::size_t> read_property_at(const bytes_view& in, std::size_t pos, std::size_t end, property& p,
+                                               bool check_text) noexcept {
+    const std::size_t at = pos;
+    if (pos >= end) return make_error(errc::property_truncated, at);
+    std::uint32_t id = in[pos];
+    if (id < 0x80) {
+        ++pos;
+    } else {
+        const auto v = read_variable_byte_integer(in.subview(0, end), pos, true);
+        if (!v) return make_error(v.error().code, at);
+        if (!v->complete()) return make_error(errc::property_truncated, at);
+        id = v->value;
+        pos += v->length;
+    }
+    const property_info* info = find_property_info(id);
+    if (info == nullptr) return make_error(errc::property_unknown, at);
+    p.id = info->id;
+    const std::size_t left = end - pos;
+    switch (info->type) {
+        case property_type::byte:
+            if (left < 1) return make_error(errc::property_truncated, pos);
+            p.integer = in[pos];
+            return pos + 1;
+        case property_type::two_byte_integer:
+            if (left < 2) return make_error(errc::property_truncated, pos);
+            p.integer = std::uint32_t{in[pos]} << 8 | in[pos + 1];
+            return pos + 2;
+        case property_type::four_byte_integer:
+            if (left < 4) return make_error(errc::property_truncated, pos);
+            p.integer = std::uint32_t{in[pos]} << 24 | std::uint32_t{in[pos + 1]} << 16 | std::uint32_t{in[pos + 2]} << 8 |
+                        in[pos + 3];
+            return pos + 4;
+        case property_type::variable_byte_integer: {
+            const auto v = read_variable_byte_integer(in.subview(0, end), pos, true);
+            if (!v) return v.error();
+            if (!v->complete()) return make_error(errc::property_truncated, pos);
+            p.integer = v->value;
+            return pos + v->length;
+        }
+        case property_type::utf8_string:
+            if (auto ok = read_property_text(in, pos, end, check_text, p.string); !ok) return ok.error();
+            return pos;
+        case property_type::binary_data:
+            if (auto ok = read_property_field(in, pos, end, p.binary); !ok) return ok.error();
+            return pos;
+        case property_type::utf8_string_pair:
+            if (auto ok = read_property_text(in, pos, end, check_text, p.pair.name); !ok) return ok.error();
+            if (auto ok = read_property_text(in, pos, end, check_text, p.pair.value); !ok) return ok.error();
+            return pos;
+    }
+    return make_error(errc::property_unknown, at);  // not reached: every type is handled above
+}
+
+// read_property_at() at r's position; r moves past the property.
+constexpr result<property> read_property(byte_reader& r, bool check_text = true) noexcept {
+    property p;
+    const auto next = read_property_at(r.input(), r.position(), r.end(), p, check_text);
+    if (!next) return next.error();
+    r = byte_reader(r.input(), *next, r.end());
     return p;
 }
 
@@ -295,15 +322,14 @@ public:
                 at_ = end_pos;
                 return;
             }
-            byte_reader r(wire_, next_, wire_.size());
-            const auto p = detail::read_property(r, false);
-            if (!p) {
+            current_ = property{};
+            const auto after = detail::read_property_at(wire_, next_, wire_.size(), current_, false);
+            if (!after) {
                 at_ = next_ = end_pos;
                 return;
             }
-            current_ = *p;
             at_ = next_;
-            next_ = r.position();
+            next_ = *after;
         }
 
         bytes_view wire_;
@@ -428,16 +454,16 @@ namespace detail {
 // allowed there, at most once unless it may repeat, values in range. Offsets are positions in `in`.
 constexpr result<void> check_properties(const bytes_view& in, std::size_t begin, std::size_t end,
                                         property_context where, sender from) noexcept {
-    byte_reader r(in, begin, end);
     std::uint64_t seen = 0;
     bool has_method = false;
     std::size_t data_at = 0;
     bool has_data = false;
-    while (!r.at_end()) {
-        const std::size_t at = r.position();
-        const auto read = read_property(r);
-        if (!read) return read.error();
-        const property& p = *read;
+    property p;  // read in place, one property after the other
+    for (std::size_t pos = begin; pos < end;) {
+        const std::size_t at = pos;
+        const auto next = read_property_at(in, pos, end, p, true);
+        if (!next) return next.error();
+        pos = *next;
         const auto id = static_cast<std::uint8_t>(p.id);
         const property_info& info = *find_property_info(id);
         if ((info.contexts & bit(where)) == 0) return make_error(errc::property_not_allowed, at);

@@ -22,21 +22,25 @@ namespace sansmqtt {
 
 namespace detail {
 
-// Word-at-a-time tests (one machine word, 4 or 8 bytes): whether a word holds a byte >= 0x80, a
-// zero byte, or a given byte. has_zero_byte() is exact for words without bytes >= 0x80.
+// Word-at-a-time tests (words of 4 or 8 bytes): whether a word holds a byte >= 0x80, a zero byte,
+// or a given byte. has_zero_byte() is exact for words without bytes >= 0x80.
 using text_word = std::size_t;
-inline constexpr text_word every_byte(std::uint8_t b) noexcept { return static_cast<text_word>(-1) / 0xFF * b; }
-inline constexpr text_word has_zero_byte(text_word w) noexcept {
-    return (w - every_byte(0x01)) & ~w & every_byte(0x80);
+template <class W>
+constexpr W every_byte(std::uint8_t b) noexcept {
+    return static_cast<W>(static_cast<W>(-1) / 0xFF * b);
+}
+template <class W>
+constexpr W has_zero_byte(W w) noexcept {
+    return static_cast<W>((w - every_byte<W>(0x01)) & ~w & every_byte<W>(0x80));
 }
 
 // '#' (0x23) and '+' (0x2B) differ only in bit 0x08: with that bit set, both read 0x2B.
 inline constexpr std::uint8_t wildcard_bit = 0x08;
 static_assert(('#' | wildcard_bit) == '+' && ('+' | wildcard_bit) == '+');
 
-template <class Char>
-text_word load_word(const Char* p) noexcept {
-    text_word w;
+template <class W, class Char>
+W load_word(const Char* p) noexcept {
+    W w;
     std::memcpy(&w, p, sizeof w);
     return w;
 }
@@ -45,13 +49,13 @@ text_word load_word(const Char* p) noexcept {
 // 0xFF finds nothing the high-bit test has not already found (no wildcard check).
 inline constexpr std::uint8_t wildcard_probe(bool topic_name) noexcept { return topic_name ? '+' : 0xFF; }
 
-// True when the word at p is ASCII without U+0000 (and, with probe '+', without '+' and '#'):
-// bytes that need no closer look.
-template <class Char>
+// True when the word of type W at p is ASCII without U+0000 (and, with probe '+', without '+'
+// and '#'): bytes that need no closer look.
+template <class W = text_word, class Char>
 bool plain_word(const Char* p, std::uint8_t probe) noexcept {
-    const text_word w = load_word(p);
-    const text_word special = (w & every_byte(0x80)) | has_zero_byte(w) |
-                              has_zero_byte((w | every_byte(wildcard_bit)) ^ every_byte(probe));
+    const W w = load_word<W>(p);
+    const W special = static_cast<W>((w & every_byte<W>(0x80)) | has_zero_byte(w) |
+                                     has_zero_byte(static_cast<W>((w | every_byte<W>(wildcard_bit)) ^ every_byte<W>(probe))));
     return special == 0;
 }
 
@@ -108,6 +112,14 @@ constexpr result<void> scan_text(const Char* p, std::size_t n, bool topic_name, 
                 stop = i + word;
             } else if (block > word && n >= word) {
                 if (plain_word(p + n - word, probe)) break;
+            } else if (word > 4 && n - i >= 4) {  // short text (property values, short names)
+                if (plain_word<std::uint32_t>(p + i, probe)) {
+                    i += 4;
+                    continue;
+                }
+                stop = i + 4;
+            } else if (word > 4 && n >= 4) {
+                if (plain_word<std::uint32_t>(p + n - 4, probe)) break;
             }
         }
         while (i < stop) {

@@ -128,3 +128,115 @@ TEST_CASE("v5 [unnumbered 2.2.2.2] check_properties applies the rules of the pac
     CHECK(check_properties(two_ids, property_context::publish, sender::client).error().code ==
           errc::subscription_identifier_from_client);
 }
+
+namespace {
+
+// A random block from the builder: a mix of properties of every type, some repeated, some out
+// of range, with long User Properties now and then so that later properties stand past 254 bytes.
+void random_block(property_builder& b, std::uint64_t& state) {
+    const auto next = [&state](std::uint32_t n) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        return static_cast<std::uint32_t>((state >> 33) % n);
+    };
+    static const std::string long_value(260, 'v');
+    const std::uint32_t count = next(7);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        switch (next(12)) {
+            case 0: b.message_expiry_interval(next(5000)); break;
+            case 1: b.content_type("application/json"); break;
+            case 2: b.user_property("unit", next(3) == 0 ? text_view(long_value) : text_view("celsius")); break;
+            case 3: b.topic_alias(static_cast<std::uint16_t>(next(3))); break;  // 0 is out of range
+            case 4: b.subscription_identifier(next(3)); break;                  // 0 too
+            case 5: b.session_expiry_interval(next(100)); break;
+            case 6: b.receive_maximum(static_cast<std::uint16_t>(next(3))); break;
+            case 7: b.response_topic(next(4) == 0 ? text_view("a/+") : text_view("reply/to")); break;
+            case 8: b.authentication_data(bytes_view("\x01\x02", 2)); break;
+            case 9: b.authentication_method("SCRAM"); break;
+            case 10: b.reason_string("fine"); break;
+            default: b.payload_format_indicator(static_cast<std::uint8_t>(next(3))); break;  // 2 is invalid
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("v5 [unnumbered 2.2.2.2] properties index: O(1) reads give the first occurrence a walk finds, also "
+          "past 254 bytes") {
+    std::uint64_t state = 7;
+    std::size_t far = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::array<std::uint8_t, 2048> storage{};
+        property_builder b(mutable_bytes(storage.data(), storage.size()));
+        random_block(b, state);
+        const auto built = b.build();
+        REQUIRE(built.has_value());
+        // The same bytes three ways: as built, as the caller's bytes, and as decode() checks them.
+        const properties raw(built->wire());
+        for (const properties* block : {&*built, &raw}) {
+            for (const property_info& info : detail::property_table) {
+                std::optional<property> walked;
+                std::size_t n = 0;
+                std::size_t at = 0;
+                for (auto it = block->begin(); it != block->end(); ++it) {
+                    if (it->id != info.id) continue;
+                    if (!walked) walked = *it;
+                    ++n;
+                }
+                for (std::size_t pos = 0; walked && pos < block->wire().size();) {  // where the first one stands
+                    property p;
+                    const auto next = detail::read_property_at(block->wire(), pos, block->wire().size(), p, false);
+                    REQUIRE(next.has_value());
+                    if (p.id == info.id) break;
+                    pos = *next;
+                    at = pos;
+                }
+                if (walked && at >= 254) ++far;
+                const auto found = block->find(info.id);
+                REQUIRE(found.has_value() == walked.has_value());
+                CHECK(block->contains(info.id) == walked.has_value());
+                CHECK(block->count(info.id) == n);
+                if (!found) continue;
+                CHECK(found->integer == walked->integer);
+                CHECK(found->string == walked->string);
+                CHECK(found->binary == walked->binary);
+                CHECK(found->pair == walked->pair);
+                std::size_t filtered = 0;
+                for (const property& p : block->all(info.id)) {
+                    CHECK(p.id == info.id);
+                    ++filtered;
+                }
+                CHECK(filtered == n);
+            }
+        }
+    }
+    CHECK(far > 100);  // the far path was taken, many times
+}
+
+TEST_CASE("v5 [MQTT-3.3.4-6] [MQTT-3.14.2-2] check_properties of a block checked once gives the walk's answer in "
+          "every packet and direction") {
+    std::uint64_t state = 11;
+    std::size_t passed = 0, refused = 0;
+    for (int round = 0; round < 3000; ++round) {
+        std::array<std::uint8_t, 2048> storage{};
+        property_builder b(mutable_bytes(storage.data(), storage.size()));
+        random_block(b, state);
+        const auto built = b.build();
+        REQUIRE(built.has_value());
+        for (std::size_t c = 0; c <= static_cast<std::size_t>(property_context::auth); ++c) {
+            const auto where = static_cast<property_context>(c);
+            for (const sender from : {sender::client, sender::server, sender::any}) {
+                const auto fast = check_properties(*built, where, from);
+                const auto walk = detail::check_properties(built->wire(), 0, built->wire().size(), where, from);
+                REQUIRE(fast.has_value() == walk.has_value());
+                if (walk) {
+                    ++passed;
+                } else {
+                    ++refused;
+                    CHECK(fast.error() == walk.error());
+                }
+            }
+        }
+    }
+    CHECK(passed > 1000);
+    CHECK(refused > 1000);
+}

@@ -39,8 +39,9 @@ constexpr result<properties> read_properties(byte_reader& r, property_context wh
     }
     if (*length > r.remaining()) return make_error(errc::property_length_invalid, at);
     const std::size_t begin = r.position();
-    if (auto ok = check_properties(r.input(), begin, begin + *length, where, from); !ok) return ok.error();
-    return properties(*r.read_bytes(*length));
+    detail::property_index index;
+    if (auto ok = check_properties(r.input(), begin, begin + *length, where, from, &index); !ok) return ok.error();
+    return properties(*r.read_bytes(*length), index);
 }
 
 constexpr result<std::uint16_t> read_packet_id(byte_reader& r) noexcept {

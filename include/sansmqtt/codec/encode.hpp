@@ -216,7 +216,7 @@ constexpr result<void> put_properties(byte_writer& w, const properties& p, prope
         return {};
     }
     const std::size_t length_size = variable_byte_integer_size(static_cast<std::uint32_t>(n));
-    if (auto ok = check_properties(p.wire(), 0, n, where, from); !ok) {
+    if (auto ok = check_properties(p, where, from); !ok) {  // by masks when the block was checked once
         return at(ok.error().code, w, length_size + ok.error().offset);
     }
     w.write_variable_byte_integer(static_cast<std::uint32_t>(n));

@@ -145,16 +145,16 @@ inline constexpr property_info property_table[] = {
 namespace detail {
 
 // property_table index by identifier (0x00..0x2A), -1 where no property is defined.
-struct property_index {
+struct property_id_index {
     std::int8_t at[0x2B] = {};
-    constexpr property_index() noexcept {
+    constexpr property_id_index() noexcept {
         for (auto& a : at) a = -1;
         for (std::size_t i = 0; i < sizeof property_table / sizeof property_table[0]; ++i) {
             at[static_cast<std::uint8_t>(property_table[i].id)] = static_cast<std::int8_t>(i);
         }
     }
 };
-inline constexpr property_index property_index_table{};
+inline constexpr property_id_index property_index_table{};
 
 }  // namespace detail
 
@@ -164,6 +164,57 @@ constexpr const property_info* find_property_info(std::uint32_t id) noexcept {
     const std::int8_t i = detail::property_index_table.at[id];
     return i < 0 ? nullptr : &detail::property_table[i];
 }
+
+namespace detail {
+
+inline constexpr std::size_t property_count = sizeof property_table / sizeof property_table[0];
+static_assert(property_count <= 32, "one bit per property in a 32-bit mask");
+
+constexpr std::uint32_t property_bit(property_id id) noexcept {
+    return std::uint32_t{1} << property_index_table.at[static_cast<std::uint8_t>(id)];
+}
+
+// Where each property of a block first stands, made by the one walk over the block (decode's
+// check, the builder's build(), or the walk of properties(bytes)), so that reading a property is
+// O(1). `first` holds 1 + the offset of the first occurrence by property_table index; 0: absent;
+// far_offset: at offset 254 or beyond (found by a walk: a block whose earlier properties fill
+// 254 bytes).
+inline constexpr std::uint8_t far_offset = 0xFF;
+
+struct property_index {
+    std::uint32_t present = 0;   // bit i: property_table[i] occurs
+    std::uint32_t repeated = 0;  // bit i: it occurs more than once
+    std::uint8_t first[property_count] = {};
+    // Every rule that does not depend on the packet holds (encoding, UTF-8, value ranges,
+    // Authentication Data with its Method): check_properties() then only compares masks.
+    bool checked = false;
+
+    constexpr void note(std::size_t table_index, std::size_t offset) noexcept {
+        const std::uint32_t b = std::uint32_t{1} << table_index;
+        if ((present & b) != 0) {
+            repeated |= b;
+            return;
+        }
+        present |= b;
+        first[table_index] = static_cast<std::uint8_t>(offset < far_offset - 1 ? offset + 1 : far_offset);
+    }
+};
+
+// The properties allowed in each context, as masks over property_table indexes.
+struct allowed_masks {
+    static constexpr std::size_t contexts = static_cast<std::size_t>(property_context::auth) + 1;
+    std::uint32_t in[contexts] = {};
+    constexpr allowed_masks() noexcept {
+        for (std::size_t c = 0; c < contexts; ++c) {
+            for (std::size_t i = 0; i < property_count; ++i) {
+                if ((property_table[i].contexts & (1u << c)) != 0) in[c] |= std::uint32_t{1} << i;
+            }
+        }
+    }
+};
+inline constexpr allowed_masks allowed_properties{};
+
+}  // namespace detail
 
 constexpr property_type type_of(property_id id) noexcept { return find_property_info(static_cast<std::uint8_t>(id))->type; }
 
@@ -297,10 +348,16 @@ constexpr result<property> read_property(byte_reader& r, bool check_text = true)
 class properties {
 public:
     constexpr properties() noexcept = default;
-    constexpr explicit properties(const bytes_view& wire) noexcept : wire_(wire) {}
+    // A block of the caller's: indexed here by one walk (encoding only; the rules are checked by
+    // check_properties(), or when a packet holding it is encoded).
+    constexpr explicit properties(const bytes_view& wire) noexcept : wire_(wire), index_(index_of(wire)) {}
+    // A block with the index the walk that checked it made (decode, property_builder).
+    constexpr properties(const bytes_view& wire, const detail::property_index& index) noexcept
+        : wire_(wire), index_(index) {}
 
     constexpr const bytes_view& wire() const noexcept { return wire_; }
     constexpr bool empty() const noexcept { return wire_.empty(); }
+    constexpr const detail::property_index& index() const noexcept { return index_; }
 
     class iterator {
     public:
@@ -364,28 +421,49 @@ public:
             properties::iterator it_;
             property_id id_;
         };
-        constexpr filtered(const bytes_view& wire, property_id id) noexcept : wire_(wire), id_(id) {}
-        constexpr iterator begin() const noexcept { return iterator(properties::iterator(wire_, 0), id_); }
+        // From `start`, the first occurrence's offset (or wire.size() when there is none).
+        constexpr filtered(const bytes_view& wire, property_id id, std::size_t start = 0) noexcept
+            : wire_(wire), id_(id), start_(start) {}
+        constexpr iterator begin() const noexcept { return iterator(properties::iterator(wire_, start_), id_); }
         constexpr iterator end() const noexcept { return iterator(properties::iterator(), id_); }
 
     private:
         bytes_view wire_;
         property_id id_;
+        std::size_t start_;
     };
 
-    constexpr filtered all(property_id id) const noexcept { return filtered(wire_, id); }
+    constexpr filtered all(property_id id) const noexcept {
+        const std::size_t k = table_index(id);
+        if ((index_.present >> k & 1u) == 0) return filtered(wire_, id, wire_.size());
+        const std::uint8_t first = index_.first[k];
+        return filtered(wire_, id, first == detail::far_offset ? 0 : first - std::size_t{1});
+    }
     constexpr filtered user_properties() const noexcept { return all(property_id::user_property); }
     constexpr filtered subscription_identifiers() const noexcept { return all(property_id::subscription_identifier); }
 
+    // The first occurrence of `id`: O(1) by the index (a walk only when it stands 254 bytes or
+    // more into the block).
     constexpr std::optional<property> find(property_id id) const noexcept {
+        const std::size_t k = table_index(id);
+        if ((index_.present >> k & 1u) == 0) return std::nullopt;
+        const std::uint8_t first = index_.first[k];
+        if (first != detail::far_offset) {
+            property p;
+            if (!detail::read_property_at(wire_, first - std::size_t{1}, wire_.size(), p, false)) return std::nullopt;
+            return p;
+        }
         for (const property& p : *this) {
             if (p.id == id) return p;
         }
         return std::nullopt;
     }
+    constexpr bool contains(property_id id) const noexcept { return (index_.present >> table_index(id) & 1u) != 0; }
     constexpr std::size_t count(property_id id) const noexcept {
+        if (!contains(id)) return 0;
+        if ((index_.repeated >> table_index(id) & 1u) == 0) return 1;
         std::size_t n = 0;
-        for (const property& p : *this) n += p.id == id ? 1 : 0;
+        for (const property& p : all(id)) n += p.id == id ? 1 : 0;
         return n;
     }
 
@@ -445,15 +523,35 @@ private:
         return p ? std::optional<bytes_view>(p->binary) : std::nullopt;
     }
 
+    static constexpr std::size_t table_index(property_id id) noexcept {
+        return static_cast<std::size_t>(detail::property_index_table.at[static_cast<std::uint8_t>(id)]);
+    }
+    // The index of a block nobody checked: its properties' places, up to the first malformed one.
+    static constexpr detail::property_index index_of(const bytes_view& wire) noexcept {
+        detail::property_index index;
+        property p;
+        for (std::size_t pos = 0; pos < wire.size();) {
+            const auto next = detail::read_property_at(wire, pos, wire.size(), p, false);
+            if (!next) break;
+            index.note(table_index(p.id), pos);
+            pos = *next;
+        }
+        return index;
+    }
+
     bytes_view wire_;
+    detail::property_index index_;
 };
 
 namespace detail {
 
 // Checks the property block in[begin, end) for a packet or Will: every property defined and
 // allowed there, at most once unless it may repeat, values in range. Offsets are positions in `in`.
+// With `index`, also fills it (checked once the whole block passes). `context_free` checks only
+// the rules that do not depend on the packet (property_builder::build()).
 constexpr result<void> check_properties(const bytes_view& in, std::size_t begin, std::size_t end,
-                                        property_context where, sender from) noexcept {
+                                        property_context where, sender from, property_index* index = nullptr,
+                                        bool context_free = false) noexcept {
     std::uint64_t seen = 0;
     bool has_method = false;
     std::size_t data_at = 0;
@@ -466,19 +564,19 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
         pos = *next;
         const auto id = static_cast<std::uint8_t>(p.id);
         const property_info& info = *find_property_info(id);
-        if ((info.contexts & bit(where)) == 0) return make_error(errc::property_not_allowed, at);
+        if (!context_free && (info.contexts & bit(where)) == 0) return make_error(errc::property_not_allowed, at);
 
         // Only User Property repeats, and Subscription Identifier in a PUBLISH from the Server.
         const std::uint64_t mask = std::uint64_t{1} << id;
         const bool may_repeat = p.id == property_id::user_property ||
                                 (p.id == property_id::subscription_identifier && where == property_context::publish);
-        if ((seen & mask) != 0 && !may_repeat) return make_error(errc::property_duplicate, at);
+        if (!context_free && (seen & mask) != 0 && !may_repeat) return make_error(errc::property_duplicate, at);
         seen |= mask;
 
         switch (p.id) {
             case property_id::subscription_identifier:
                 if (p.integer == 0) return make_error(errc::subscription_identifier_zero, at);
-                if (where == property_context::publish && from == sender::client) {
+                if (!context_free && where == property_context::publish && from == sender::client) {
                     return make_error(errc::subscription_identifier_from_client, at);
                 }
                 break;
@@ -497,7 +595,7 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
                 break;
             }
             case property_id::session_expiry_interval:
-                if (where == property_context::disconnect && from == sender::server) {
+                if (!context_free && where == property_context::disconnect && from == sender::server) {
                     return make_error(errc::session_expiry_from_server, at);
                 }
                 break;
@@ -512,9 +610,29 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
                 break;
         }
         if (info.type == property_type::byte && p.integer > 1) return make_error(errc::property_byte_invalid, at);
+        if (index != nullptr) index->note(static_cast<std::size_t>(property_index_table.at[id]), at - begin);
     }
     if (has_data && !has_method) return make_error(errc::authentication_data_without_method, data_at);
+    if (index != nullptr) index->checked = true;
     return {};
+}
+
+// Whether a block whose packet-independent rules hold (index.checked) also keeps those of
+// `where` and `from`: allowed there, repeated only where it may, the direction rules. Masks only.
+constexpr bool keeps_context_rules(const property_index& index, property_context where, sender from) noexcept {
+    if ((index.present & ~allowed_properties.in[static_cast<std::size_t>(where)]) != 0) return false;
+    std::uint32_t may_repeat = property_bit(property_id::user_property);
+    if (where == property_context::publish) may_repeat |= property_bit(property_id::subscription_identifier);
+    if ((index.repeated & ~may_repeat) != 0) return false;
+    if (where == property_context::publish && from == sender::client &&
+        (index.present & property_bit(property_id::subscription_identifier)) != 0) {
+        return false;
+    }
+    if (where == property_context::disconnect && from == sender::server &&
+        (index.present & property_bit(property_id::session_expiry_interval)) != 0) {
+        return false;
+    }
+    return true;
 }
 
 }  // namespace detail
@@ -525,13 +643,16 @@ constexpr result<void> check_properties(const bytes_view& in, std::size_t begin,
 // the block.
 constexpr result<void> check_properties(const properties& block, property_context where,
                                         sender from = sender::any) noexcept {
+    // A block checked once (decoded, or built by property_builder) is checked again by its masks;
+    // any other block, or one the masks refuse, by the walk, which also names the rule and offset.
+    if (block.index().checked && detail::keeps_context_rules(block.index(), where, from)) return {};
     return detail::check_properties(block.wire(), 0, block.wire().size(), where, from);
 }
 
 // Writes properties in wire form into a caller's buffer. Each add checks the value against the
 // property's type; the first failure (a type mismatch, or no room) is kept and returned by build().
-// The rules that depend on the packet (allowed, duplicates, value ranges) are checked when the
-// block is encoded into a packet, or by check_properties().
+// The rules that depend on the packet (allowed, duplicates, direction) and the value ranges are
+// checked when the block is encoded into a packet, or by check_properties().
 class property_builder {
 public:
     constexpr explicit property_builder(mutable_bytes storage) noexcept : storage_(storage), writer_(storage) {}
@@ -618,9 +739,16 @@ public:
     constexpr property_builder& shared_subscription_available(bool v) noexcept { return add_integer(property_id::shared_subscription_available, v ? 1 : 0); }
 
     // The block written so far, or the first error.
+    // The block is walked once here: its index makes reads O(1), and a block whose rules that do not
+    // depend on the packet hold is checked by masks alone when it is encoded.
     constexpr result<properties> build() const noexcept {
         if (failed_) return error_;
-        return properties(bytes_view(storage_.data(), writer_.position()));
+        const bytes_view wire(storage_.data(), writer_.position());
+        detail::property_index index;
+        if (!detail::check_properties(wire, 0, wire.size(), property_context::connect, sender::any, &index, true)) {
+            return properties(wire);  // kept as it is: the packet's encode() reports the broken rule
+        }
+        return properties(wire, index);
     }
 
 private:

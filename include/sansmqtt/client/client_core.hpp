@@ -666,8 +666,9 @@ private:
     result<void> write_dropping(P p, mutable_bytes space) noexcept {
         auto size = encoded_size(p, version_);
         if (!size) return local_from(size.error(), version_);
-        if (*size > server_.maximum_packet_size && !p.properties.empty()) {
-            // Keep the other properties; they are copied to the far end of `space`.
+        if (is_v5(version_) && *size > server_.maximum_packet_size && !p.properties.empty()) {
+            // 5.0 only (3.1.1 has no properties): keep the other properties; they are copied to
+            // the far end of `space`.
             const bytes_view block = p.properties.wire();
             const auto each_kept = [&block](auto&& f) {
                 byte_reader r(block);

@@ -351,6 +351,8 @@ public:
     // A block of the caller's: indexed here by one walk (encoding only; the rules are checked by
     // check_properties(), or when a packet holding it is encoded).
     constexpr explicit properties(const bytes_view& wire) noexcept : wire_(wire), index_(index_of(wire)) {}
+    // In a build without 5.0 (SANSMQTT_ENABLE_V5=0) no property code is linked: the index stays
+    // empty and the accessors find nothing, as 3.1.1 has no properties.
     // A block with the index the walk that checked it made (decode, property_builder).
     constexpr properties(const bytes_view& wire, const detail::property_index& index) noexcept
         : wire_(wire), index_(index) {}
@@ -529,6 +531,7 @@ private:
     // The index of a block nobody checked: its properties' places, up to the first malformed one.
     static constexpr detail::property_index index_of(const bytes_view& wire) noexcept {
         detail::property_index index;
+        if (!v5_compiled_in) return index;  // 3.1.1 has no properties: nothing reads the index
         property p;
         for (std::size_t pos = 0; pos < wire.size();) {
             const auto next = detail::read_property_at(wire, pos, wire.size(), p, false);

@@ -275,28 +275,37 @@ constexpr result<packet> decode_publish(const bytes_view& in, const fixed_header
     return result<packet>(std::in_place, p);
 }
 
-template <class Ack>
-constexpr result<packet> decode_publish_response(byte_reader& r, protocol_version v, sender from) noexcept {
-    Ack a;
+// The acknowledgement family (PUBACK, PUBREC, PUBREL, PUBCOMP): one decoder of the fields for the
+// four, by packet type; the template only builds the packet type's struct around them.
+constexpr result<void> decode_ack_fields(byte_reader& r, packet_type t, protocol_version v, sender from,
+                                         std::uint16_t& packet_id, reason_code& code, properties& props) noexcept {
     const auto id = read_packet_id(r);
     if (!id) return id.error();
-    a.packet_id = *id;
+    packet_id = *id;
     if (is_v5(v) && !r.at_end()) {
         // Remaining Length 2: Success and no properties; 3: a reason code and no properties.
         const std::size_t code_at = r.position();
-        const std::uint8_t code = *r.read_u8();
-        if (auto ok = check_reason_code(Ack::type, code, code_at, v, from); !ok) return ok.error();
-        a.reason_code = static_cast<reason_code>(code);
+        const std::uint8_t c = *r.read_u8();
+        if (auto ok = check_reason_code(t, c, code_at, v, from); !ok) return ok;
+        code = static_cast<reason_code>(c);
         if (!r.at_end()) {
-            const auto where = static_cast<property_context>(static_cast<unsigned>(Ack::type) -
+            const auto where = static_cast<property_context>(static_cast<unsigned>(t) -
                                                              static_cast<unsigned>(packet_type::puback) +
                                                              static_cast<unsigned>(property_context::puback));
-            const auto props = read_properties(r, where, from);
-            if (!props) return props.error();
-            a.properties = *props;
+            const auto p = read_properties(r, where, from);
+            if (!p) return p.error();
+            props = *p;
         }
     }
-    if (auto ok = expect_end(r); !ok) return ok.error();
+    return expect_end(r);
+}
+
+template <class Ack>
+constexpr result<packet> decode_publish_response(byte_reader& r, protocol_version v, sender from) noexcept {
+    Ack a;
+    if (auto ok = decode_ack_fields(r, Ack::type, v, from, a.packet_id, a.reason_code, a.properties); !ok) {
+        return ok.error();
+    }
     return result<packet>(std::in_place, a);
 }
 

@@ -103,15 +103,21 @@ constexpr result<std::uint32_t> body_size(const publish& p, protocol_version v) 
     return n.remaining_length();
 }
 
-template <packet_type T>
-constexpr result<std::uint32_t> body_size(const publish_response<T>& a, protocol_version v) noexcept {
+// The acknowledgement family (PUBACK, PUBREC, PUBREL, PUBCOMP) shares one size function and one
+// body encoder, by packet type: the four templates below only forward to them.
+constexpr result<std::uint32_t> ack_body_size(reason_code code, const properties& props, protocol_version v) noexcept {
     size_counter n;
     n.add(2);
-    if (is_v5(v) && !v5_ack_is_short(a.reason_code, a.properties)) {
+    if (is_v5(v) && !v5_ack_is_short(code, props)) {
         n.add(1);
-        if (!a.properties.empty()) n.block(a.properties, v);
+        if (!props.empty()) n.block(props, v);
     }
     return n.remaining_length();
+}
+
+template <packet_type T>
+constexpr result<std::uint32_t> body_size(const publish_response<T>& a, protocol_version v) noexcept {
+    return ack_body_size(a.reason_code, a.properties, v);
 }
 
 constexpr result<std::uint32_t> body_size(const subscribe& s, protocol_version v) noexcept {
@@ -291,21 +297,59 @@ constexpr result<void> encode_body(byte_writer& w, const publish& p, protocol_ve
     return {};
 }
 
+constexpr result<void> encode_ack_body(byte_writer& w, packet_type t, std::uint16_t packet_id, reason_code code,
+                                       const properties& props, protocol_version v, sender from) noexcept {
+    if (auto ok = put_packet_id(w, packet_id); !ok) return ok;
+    if (!is_v5(v)) {
+        if (code != reason_code::success) return at(invalid_reason_code_errc(t), w);
+        return put_properties(w, props, property_context::puback, from, v);
+    }
+    if (v5_ack_is_short(code, props)) return {};
+    if (auto ok = put_reason_code(w, t, code, v, from); !ok) return ok;
+    if (props.empty()) return {};
+    const auto where = static_cast<property_context>(static_cast<unsigned>(t) - static_cast<unsigned>(packet_type::puback) +
+                                                     static_cast<unsigned>(property_context::puback));
+    return put_properties(w, props, where, from, v);
+}
+
 template <packet_type T>
 constexpr result<void> encode_body(byte_writer& w, const publish_response<T>& a, protocol_version v,
                                    sender from) noexcept {
-    if (auto ok = put_packet_id(w, a.packet_id); !ok) return ok;
-    if (!is_v5(v)) {
-        if (a.reason_code != reason_code::success) return at(invalid_reason_code_errc(T), w);
-        return put_properties(w, a.properties, property_context::puback, from, v);
-    }
-    if (v5_ack_is_short(a.reason_code, a.properties)) return {};
-    if (auto ok = put_reason_code(w, T, a.reason_code, v, from); !ok) return ok;
-    if (a.properties.empty()) return {};
-    const auto where = static_cast<property_context>(static_cast<unsigned>(T) - static_cast<unsigned>(packet_type::puback) +
-                                                     static_cast<unsigned>(property_context::puback));
-    return put_properties(w, a.properties, where, from, v);
+    return encode_ack_body(w, T, a.packet_id, a.reason_code, a.properties, v, from);
 }
+
+// The four acknowledgements as one type, so that encode() and encoded_size() are instantiated
+// once for the family rather than once per packet type.
+struct ack_view {
+    packet_type type;
+    std::uint16_t packet_id;
+    reason_code code;
+    const properties* props;
+};
+
+template <packet_type T>
+constexpr ack_view view_of(const publish_response<T>& a) noexcept {
+    return ack_view{T, a.packet_id, a.reason_code, &a.properties};
+}
+
+template <class P>
+inline constexpr bool is_ack = false;
+template <packet_type T>
+inline constexpr bool is_ack<publish_response<T>> = true;
+
+constexpr result<std::uint32_t> body_size(const ack_view& a, protocol_version v) noexcept {
+    return ack_body_size(a.code, *a.props, v);
+}
+constexpr result<void> encode_body(byte_writer& w, const ack_view& a, protocol_version v, sender from) noexcept {
+    return encode_ack_body(w, a.type, a.packet_id, a.code, *a.props, v, from);
+}
+
+// The packet type of a packet struct (of an ack_view: the one it stands for).
+template <class P>
+constexpr packet_type type_of_struct(const P&) noexcept {
+    return packet_type_of<P>;
+}
+constexpr packet_type type_of_struct(const ack_view& a) noexcept { return a.type; }
 
 constexpr result<void> encode_body(byte_writer& w, const subscribe& s, protocol_version v, sender from) noexcept {
     if (auto ok = put_packet_id(w, s.packet_id); !ok) return ok;
@@ -395,7 +439,7 @@ constexpr result<void> encode_body(byte_writer& w, const auth& a, protocol_versi
 
 template <class P>
 constexpr result<std::uint8_t> first_byte(const P& p) noexcept {
-    constexpr packet_type t = packet_type_of<P>;
+    const packet_type t = type_of_struct(p);
     auto type_bits = static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4);
     if constexpr (std::is_same_v<P, publish>) {
         const auto q = static_cast<std::uint8_t>(p.qos);
@@ -462,6 +506,9 @@ constexpr decltype(auto) visit_packet(const packet& p, F&& f) noexcept {
 // Bytes needed to encode `p`: fixed header plus Remaining Length.
 template <class P>
 constexpr result<std::size_t> encoded_size(const P& p, protocol_version version) noexcept {
+    if constexpr (detail::is_ack<P>) {
+        return encoded_size(detail::view_of(p), version);
+    }
     const protocol_version v = detail::version_for(p, version);
     if (!detail::is_known_version(v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
     if (!is_compiled_in(v)) return detail::finish_error(make_error(errc::version_compiled_out, 0), v);
@@ -478,10 +525,13 @@ constexpr result<std::size_t> encoded_size(const packet& p, protocol_version ver
 template <class P>
 constexpr result<std::size_t> encode(const P& p, mutable_bytes out, protocol_version version,
                                      sender from = sender::any) noexcept {
+    if constexpr (detail::is_ack<P>) {
+        return encode(detail::view_of(p), out, version, from);
+    }
     const protocol_version v = detail::version_for(p, version);
     if (!detail::is_known_version(v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
     if (!is_compiled_in(v)) return detail::finish_error(make_error(errc::version_compiled_out, 0), v);
-    constexpr packet_type t = packet_type_of<P>;
+    const packet_type t = detail::type_of_struct(p);
     if (!is_defined(static_cast<std::uint8_t>(t), v)) return detail::finish_error(make_error(errc::version_unsupported, 0), v);
     if (!may_send(t, from, v)) return detail::finish_error(make_error(errc::packet_direction_invalid, 0), v);
     const auto first = detail::first_byte(p);

@@ -131,8 +131,8 @@ void bm_encode(benchmark::State& state, const codec_case<P>* c) {
     set_per_packet_counters(state, 1, c->wire.size());
 }
 
-// Decode, then read what an application reads from a 5.0 PUBLISH: the three properties. The
-// property block is kept in wire form, so each accessor walks it again.
+// Decode, then read what an application reads from a 5.0 PUBLISH: the three properties (two by
+// the block's index, the User Properties by iterating from the first one).
 void bm_decode_read_properties(benchmark::State& state, const codec_case<publish>* c) {
     const bytes_view wire = view(c->wire);
     bench::measure(state, 1, [&] {

@@ -1,10 +1,11 @@
-// sansmqtt: MQTT 5.0 properties (section 2.2.2): the table of all 27, a lazy typed view over an
+// sansmqtt: MQTT 5.0 properties (section 2.2.2): the table of all 27, a typed view over an
 // encoded property block, the per-packet checks, and a builder.
 //
-// A property block is kept in its wire form. Decoding checks it once (check_properties) and keeps
-// a view; reading a property walks the block again, which is cheap for the handful of properties a
-// packet carries and costs no memory. The builder writes the wire form into a caller's buffer, so
-// a decoded block and a built one are the same kind of value and encode the same way.
+// A property block is kept in its wire form, with the index of the one walk that checked it
+// (where each property first stands; which occur, which repeat): reading a property is O(1), and
+// a block checked once is checked for another packet by masks. Decoding makes the index while it
+// checks the block; the builder writes the wire form into a caller's buffer and indexes it in
+// build(), so a decoded block and a built one are the same kind of value and encode the same way.
 #pragma once
 
 #include <cstddef>

@@ -158,6 +158,15 @@ void random_block(property_builder& b, std::uint64_t& state) {
     }
 }
 
+// random_block() built in `storage`.
+properties random_built_block(std::array<std::uint8_t, 2048>& storage, std::uint64_t& state) {
+    property_builder b(mutable_bytes(storage.data(), storage.size()));
+    random_block(b, state);
+    const auto built = b.build();
+    REQUIRE(built.has_value());
+    return *built;
+}
+
 }  // namespace
 
 TEST_CASE("v5 [unnumbered 2.2.2.2] properties index: O(1) reads give the first occurrence a walk finds, also "
@@ -166,13 +175,11 @@ TEST_CASE("v5 [unnumbered 2.2.2.2] properties index: O(1) reads give the first o
     std::size_t far = 0;
     for (int round = 0; round < 3000; ++round) {
         std::array<std::uint8_t, 2048> storage{};
-        property_builder b(mutable_bytes(storage.data(), storage.size()));
-        random_block(b, state);
-        const auto built = b.build();
-        REQUIRE(built.has_value());
-        // The same bytes three ways: as built, as the caller's bytes, and as decode() checks them.
-        const properties raw(built->wire());
-        for (const properties* block : {&*built, &raw}) {
+        const properties built = random_built_block(storage, state);
+        // The same bytes two ways: as built (indexed by the walk that checked them) and as the
+        // caller's bytes (indexed by the constructor's walk).
+        const properties raw(built.wire());
+        for (const properties* block : {&built, &raw}) {
             for (const property_info& info : detail::property_table) {
                 std::optional<property> walked;
                 std::size_t n = 0;
@@ -218,15 +225,12 @@ TEST_CASE("v5 [MQTT-3.3.4-6] [MQTT-3.14.2-2] check_properties of a block checked
     std::size_t passed = 0, refused = 0;
     for (int round = 0; round < 3000; ++round) {
         std::array<std::uint8_t, 2048> storage{};
-        property_builder b(mutable_bytes(storage.data(), storage.size()));
-        random_block(b, state);
-        const auto built = b.build();
-        REQUIRE(built.has_value());
+        const properties built = random_built_block(storage, state);
         for (std::size_t c = 0; c <= static_cast<std::size_t>(property_context::auth); ++c) {
             const auto where = static_cast<property_context>(c);
             for (const sender from : {sender::client, sender::server, sender::any}) {
-                const auto fast = check_properties(*built, where, from);
-                const auto walk = detail::check_properties(built->wire(), 0, built->wire().size(), where, from);
+                const auto fast = check_properties(built, where, from);
+                const auto walk = detail::check_properties(built.wire(), 0, built.wire().size(), where, from);
                 REQUIRE(fast.has_value() == walk.has_value());
                 if (walk) {
                     ++passed;

@@ -569,7 +569,8 @@ def make_certs(workdir):
     return d
 
 
-def case_tls_smoke(t, args, workdir):
+def tls_broker(args, workdir):
+    """A mosquitto with a plain listener and a TLS one (certificates of make_certs()), listening."""
     certs = make_certs(workdir)
     tls_port = free_port()
     listener = ["listener %d 127.0.0.1" % tls_port,
@@ -579,6 +580,15 @@ def case_tls_smoke(t, args, workdir):
     broker = Broker(args.mosquitto, workdir, listeners=[listener])
     try:
         broker._wait_listening(tls_port)
+    except Failure:
+        broker.stop()
+        raise
+    return certs, tls_port, broker
+
+
+def case_tls_smoke(t, args, workdir):
+    certs, tls_port, broker = tls_broker(args, workdir)
+    try:
         tt = Tools(args, broker)
         ca = os.path.join(certs, "ca.pem")
         tls = ["-h", "localhost", "--cafile", ca]
@@ -613,15 +623,8 @@ def case_tls_insecure(t, args, workdir):
     """--insecure means what it means to mosquitto_pub: skip the host-name check and nothing else.
     A certificate for another name is accepted; one from an unknown CA is still refused; without
     --cafile the tools stay on plain TCP (they never open unverified TLS)."""
-    certs = make_certs(workdir)
-    tls_port = free_port()
-    listener = ["listener %d 127.0.0.1" % tls_port,
-                "cafile " + os.path.join(certs, "ca.pem"),
-                "certfile " + os.path.join(certs, "server.pem"),
-                "keyfile " + os.path.join(certs, "server.key")]
-    broker = Broker(args.mosquitto, workdir, listeners=[listener])
+    certs, tls_port, broker = tls_broker(args, workdir)
     try:
-        broker._wait_listening(tls_port)
         tt = Tools(args, broker)
         ca = os.path.join(certs, "ca.pem")
         other = ["-h", "localhost", "--tls-server-name", "other.example"]  # the certificate is for localhost

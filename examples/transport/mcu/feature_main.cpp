@@ -1,5 +1,5 @@
 // The firmware of the size comparison with peers (bench/README.md, scripts/size-report.sh): the
-// same superloop as main.cpp, using every client feature the peers were measured with. It
+// superloop of main.cpp (superloop.hpp), using every client feature the peers were measured with. It
 // connects with a Will and credentials, subscribes to 2 filters (QoS 1 and 2), publishes at QoS
 // 0, 1 and 2 in turn, receives and acknowledges QoS 0/1/2 (the client answers PUBACK, PUBREC and
 // PUBREL itself), pings (keep alive), and after 100 readings unsubscribes and disconnects.
@@ -15,6 +15,7 @@
 
 #include "board.hpp"
 #include "example_configs.hpp"  // bench/example_configs.hpp
+#include "superloop.hpp"
 #include "uart_transport.hpp"
 
 namespace {
@@ -62,41 +63,28 @@ int main() {
     board_init();
     board_uart_set_rx_hook(on_uart_rx);
     examples::mcu::millisecond_clock clock(board_millis);
-    std::uint64_t retry_at = 0;
+    examples::mcu::connection_keeper link(reconnect_delay_ms);
     std::uint64_t next_reading = 0;
     unsigned readings = 0;
 
     for (;;) {
         const std::uint64_t now = clock.now_ms();
-
-        if (mqtt.state() == client_state::idle) {
-            if (now >= retry_at && board_link_up()) {
-                uart.reset();
-                (void)mqtt.transport_opened();
-                connect_options options;
-                options.protocol_version = mqtt_version;
-                options.client_id = client_id;
-                options.keep_alive = 60;
-                will_message will;
-                will.topic = status_topic;
-                will.payload = bytes_view("offline");
-                will.qos = qos::at_least_once;
-                will.retain = true;
-                options.will = will;
-                options.username = text_view(username);
-                options.password = bytes_view(password);
-                if (!mqtt.connect(options)) {
-                    mqtt.transport_closed();
-                    retry_at = now + reconnect_delay_ms;
-                }
-            }
-        } else if (!board_link_up() || uart.overrun()) {
-            mqtt.transport_closed();
-            retry_at = now + reconnect_delay_ms;
-        }
-
-        const mutable_bytes window = mqtt.rx_window();
-        mqtt.rx_commit(uart.read(window.data(), window.size()));
+        link.keep_open(mqtt, uart, now, board_link_up(), [](client<mqtt_config>& c) {
+            connect_options options;
+            options.protocol_version = mqtt_version;
+            options.client_id = client_id;
+            options.keep_alive = 60;
+            will_message will;
+            will.topic = status_topic;
+            will.payload = bytes_view("offline");
+            will.qos = qos::at_least_once;
+            will.retain = true;
+            options.will = will;
+            options.username = text_view(username);
+            options.password = bytes_view(password);
+            return c.connect(options).has_value();
+        });
+        link.receive(mqtt, uart);
 
         while (const std::optional<event> e = mqtt.poll_event()) {
             if (std::get_if<connected_event>(&*e) != nullptr) {
@@ -122,15 +110,7 @@ int main() {
             next_reading = now + publish_period_ms;
         }
 
-        const bytes_view out = mqtt.tx_data();
-        if (!out.empty()) mqtt.tx_consume(uart.write(out.data(), out.size()));
-
-        const client_state s = mqtt.state();
-        if ((s == client_state::disconnecting || s == client_state::closed) && mqtt.tx_data().empty()) {
-            mqtt.transport_closed();
-            retry_at = now + reconnect_delay_ms;
-        }
-
+        link.send(mqtt, uart, now);
         mqtt.tick(now);
         board_wait_for_interrupt();
     }

@@ -21,6 +21,7 @@
 
 #include "board.hpp"
 #include "example_configs.hpp"  // bench/example_configs.hpp
+#include "superloop.hpp"
 #include "uart_transport.hpp"
 
 namespace {
@@ -87,34 +88,21 @@ int main() {
     board_init();
     board_uart_set_rx_hook(on_uart_rx);
     examples::mcu::millisecond_clock clock(board_millis);
-    std::uint64_t retry_at = 0;      // when to open the next connection
+    examples::mcu::connection_keeper link(reconnect_delay_ms);
     std::uint64_t next_reading = 0;  // when to publish the next reading
 
     for (;;) {
         const std::uint64_t now = clock.now_ms();
 
         // Connection: open when the link is up; close when it drops or the pipe lost a byte.
-        if (mqtt.state() == client_state::idle) {
-            if (now >= retry_at && board_link_up()) {
-                uart.reset();
-                (void)mqtt.transport_opened();
-                connect_options options;
-                options.protocol_version = mqtt_version;
-                options.client_id = client_id;
-                options.keep_alive = 60;
-                if (!mqtt.connect(options)) {
-                    mqtt.transport_closed();
-                    retry_at = now + reconnect_delay_ms;
-                }
-            }
-        } else if (!board_link_up() || uart.overrun()) {
-            mqtt.transport_closed();
-            retry_at = now + reconnect_delay_ms;
-        }
-
-        // Bytes in, straight into the client's receive buffer.
-        const mutable_bytes window = mqtt.rx_window();
-        mqtt.rx_commit(uart.read(window.data(), window.size()));
+        link.keep_open(mqtt, uart, now, board_link_up(), [](client<mqtt_config>& c) {
+            connect_options options;
+            options.protocol_version = mqtt_version;
+            options.client_id = client_id;
+            options.keep_alive = 60;
+            return c.connect(options).has_value();
+        });
+        link.receive(mqtt, uart);  // bytes in, straight into the client's receive buffer
 
         // Events. Views in an event point into the client's buffer: use them before the next poll.
         while (const std::optional<event> e = mqtt.poll_event()) {
@@ -127,7 +115,7 @@ int main() {
             }
             // publish_completed_event / publish_failed_event: a reading was delivered / lost.
             // connect_refused_event, disconnected_event, connection_failed_event: the client is
-            // closed; the check below sends what it queued and closes.
+            // closed; send() below sends what it queued and closes.
         }
 
         // The application's work.
@@ -136,19 +124,8 @@ int main() {
             next_reading = now + publish_period_ms;
         }
 
-        // Bytes out: as many as the UART takes now; the rest stays in tx_data() for the next turn.
-        const bytes_view out = mqtt.tx_data();
-        if (!out.empty()) mqtt.tx_consume(uart.write(out.data(), out.size()));
-
-        // The session ended (our DISCONNECT, the server's, a refusal or a failure): once its last
-        // bytes are out, close and retry later.
-        const client_state s = mqtt.state();
-        if ((s == client_state::disconnecting || s == client_state::closed) && mqtt.tx_data().empty()) {
-            mqtt.transport_closed();
-            retry_at = now + reconnect_delay_ms;
-        }
-
-        mqtt.tick(now);  // keep alive, CONNACK and PINGRESP timeouts
+        link.send(mqtt, uart, now);  // bytes out; a finished session is closed and retried later
+        mqtt.tick(now);              // keep alive, CONNACK and PINGRESP timeouts
         board_wait_for_interrupt();
     }
 }

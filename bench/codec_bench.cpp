@@ -353,7 +353,8 @@ std::size_t run_stream(framer& f, const bytes_view& stream, std::size_t piece) {
             if (st->complete) {
                 ++packets;
                 if constexpr (decode_each) {
-                    auto p = decode(st->packet, protocol_version::v5, sender::server);
+                    // Framed once: decode_framed() takes the header the framer read.
+                    auto p = decode_framed(st->packet, f.header(), protocol_version::v5, sender::server);
                     if (!p.has_value()) die("decode of a framed packet failed");
                     benchmark::DoNotOptimize(p);
                 } else {

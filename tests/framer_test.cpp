@@ -1,6 +1,8 @@
 // The framer: frame() over the bytes received so far, and the incremental framer.
 #include "support.hpp"
 
+#include <array>
+
 using namespace test;
 
 TEST_CASE("v5 frame: says how many bytes are missing, then that the packet is complete") {
@@ -114,5 +116,38 @@ TEST_CASE("v3.1.1 framer: over-long remaining length forms are accepted in 3.1.1
     if (v5_compiled_in) {  // else: refused as version_compiled_out (compile_out_test.cpp)
         CHECK(frame(view(b), largest_packet_size, protocol_version::v5).error().code ==
               errc::variable_byte_integer_not_minimal);
+    }
+}
+
+TEST_CASE("v5 framer: header() is the fixed header of the packet a complete step returned, at every piece size") {
+    const bytes stream = concat({hex("30 05 00 01 74 68 69"), hex("c0 00"), hex("62 02 00 01"),
+                                 hex("32 09 00 03 61 2f 62 00 07 00 78"), hex("d0 00")});
+    for (std::size_t piece = 1; piece <= stream.size(); ++piece) {
+        INFO("piece " << piece);
+        std::array<std::uint8_t, 64> storage{};
+        framer f(mutable_bytes(storage.data(), storage.size()), 64, protocol_version::v5);
+        std::size_t packets = 0;
+        for (std::size_t pos = 0; pos < stream.size(); pos += piece) {
+            bytes_view chunk = view(stream).subview(pos, piece);
+            while (!chunk.empty()) {
+                const auto st = f.feed(chunk);
+                REQUIRE(st.has_value());
+                if (st->complete) {
+                    ++packets;
+                    const auto framed = frame(st->packet, 64, protocol_version::v5);
+                    REQUIRE(framed.has_value());
+                    CHECK(f.header().type == framed->header.type);
+                    CHECK(f.header().flags == framed->header.flags);
+                    CHECK(f.header().remaining_length == framed->header.remaining_length);
+                    CHECK(f.header().size == framed->header.size);
+                    const auto a = decode_framed(st->packet, f.header(), protocol_version::v5);
+                    const auto b = decode(st->packet, protocol_version::v5);
+                    REQUIRE(a.has_value() == b.has_value());
+                    if (a) CHECK(*a == *b);
+                }
+                chunk = chunk.subview(st->consumed);
+            }
+        }
+        CHECK(packets == 5);
     }
 }

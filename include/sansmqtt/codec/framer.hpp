@@ -106,6 +106,8 @@ public:
     constexpr void set_version(protocol_version v) noexcept { version_ = v; }
     constexpr void set_maximum_packet_size(std::uint32_t m) noexcept { maximum_packet_size_ = m; }
     constexpr std::size_t buffered() const noexcept { return delivered_ ? 0 : buffered_; }
+    // The fixed header of the packet the last complete step returned, for decode_framed().
+    constexpr const fixed_header& header() const noexcept { return header_; }
     constexpr void reset() noexcept {
         buffered_ = 0;
         packet_size_ = 0;
@@ -123,6 +125,7 @@ public:
                 st.consumed = f->header.packet_size();
                 st.complete = true;
                 st.packet = input.subview(0, st.consumed);
+                header_ = f->header;
                 return st;
             }
         }
@@ -146,6 +149,7 @@ public:
                         return too_small();
                     }
                     packet_size_ = f->header.packet_size();
+                    header_ = f->header;
                 }
             } else {
                 const std::size_t want = packet_size_ - buffered_;
@@ -177,6 +181,7 @@ private:
     protocol_version version_;
     std::size_t buffered_ = 0;
     std::size_t packet_size_ = 0;  // 0 until the fixed header is complete
+    fixed_header header_;          // once it is (and of the last packet returned whole)
     bool delivered_ = false;       // storage holds a packet returned by the last feed()
 };
 

@@ -63,16 +63,13 @@ constexpr result<void> check_reason_code(packet_type t, std::uint8_t code, std::
     return {};
 }
 
-// Reads a UTF-8 Topic Name (or Will Topic) and applies the topic syntax. `allow_empty` for a 5.0
-// PUBLISH, where the name may be empty when a Topic Alias stands for it (checked by the caller).
-constexpr result<text_view> read_topic_name(byte_reader& r, bool allow_empty) noexcept {
+// Reads a Will Topic: a UTF-8 Topic Name, not empty, checked in one pass. (A PUBLISH reads its
+// Topic Name in decode_publish_into(), where 5.0 allows it empty with a Topic Alias.)
+constexpr result<text_view> read_will_topic(byte_reader& r) noexcept {
     const std::size_t at = r.position();
-    const auto name = r.read_utf8(false);  // the length; the text is checked below, in one pass
+    const auto name = r.read_utf8(false);  // the length; the text is checked below
     if (!name) return name;
-    if (name->empty()) {
-        if (allow_empty) return name;
-        return make_error(errc::topic_empty, at + 2);
-    }
+    if (name->empty()) return make_error(errc::topic_empty, at + 2);
     if (auto ok = check_utf8_without_wildcards(name->bytes(), errc::topic_name_wildcard); !ok) {
         return make_error(ok.error().code, at + 2 + ok.error().offset);
     }
@@ -161,7 +158,7 @@ constexpr result<packet> decode_connect(const bytes_view& in, const fixed_header
             w.properties = *p;
             if (r.at_end()) return fail(make_error(errc::will_missing, r.position()), v);
         }
-        const auto topic = read_topic_name(r, false);
+        const auto topic = read_will_topic(r);
         if (!topic) return fail(topic.error(), v);
         w.topic = *topic;
         if (r.at_end()) return fail(make_error(errc::will_missing, r.position()), v);

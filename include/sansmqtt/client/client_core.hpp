@@ -652,6 +652,12 @@ private:
         }
         return s_.tx.subspan(tx_end_);
     }
+    // PUBACK, PUBREC, PUBREL or PUBCOMP without properties: one encoder for the four, and no
+    // packet struct on the stack.
+    result<void> write_ack(packet_type t, std::uint16_t id, reason_code code = reason_code::success) noexcept {
+        static constexpr properties none{};
+        return write_packet(detail::ack_view{t, id, code, &none});
+    }
     template <class P>
     result<void> write_packet(const P& p) noexcept {
         const auto n = encode(p, tx_space(), version_, sender::client);
@@ -808,9 +814,7 @@ private:
         while (cursor_ < s_.store->size()) {
             const stored_message m = s_.store->at(cursor_);
             if (m.state == message_state::released) {
-                pubrel r;
-                r.packet_id = m.packet_id;
-                if (!write_packet(r)) return;  // [MQTT-4.4.0-1] PUBREL resent after reconnect
+                if (!write_ack(packet_type::pubrel, m.packet_id)) return;  // [MQTT-4.4.0-1] PUBREL resent after reconnect
                 ++cursor_;
                 continue;
             }
@@ -882,9 +886,7 @@ private:
             // The store may move it in front of the messages not released: it joins those sent
             // on this connection [0, cursor_) either way.
             s_.store->set_state(cursor_, message_state::released);
-            pubrel r;
-            r.packet_id = m.packet_id;
-            (void)write_packet(r);
+            (void)write_ack(packet_type::pubrel, m.packet_id);
             ++cursor_;
             pump();
         }
@@ -904,18 +906,9 @@ private:
         while (done < acks_size_ && s_.acks[done].acked) {
             const pending_ack& a = s_.acks[done];
             if (tx_room() < answer_room) break;
-            if (a.qos == qos::at_least_once) {
-                puback r;
-                r.packet_id = a.packet_id;
-                r.reason_code = a.reason_code;
-                (void)write_packet(r);
-            } else {
-                pubrec r;
-                r.packet_id = a.packet_id;
-                r.reason_code = a.reason_code;
-                if (!is_failure(a.reason_code)) (void)s_.store->add_incoming(a.packet_id);
-                (void)write_packet(r);
-            }
+            if (a.qos == qos::exactly_once && !is_failure(a.reason_code)) (void)s_.store->add_incoming(a.packet_id);
+            (void)write_ack(a.qos == qos::at_least_once ? packet_type::puback : packet_type::pubrec, a.packet_id,
+                            a.reason_code);
             ++done;
         }
         for (std::size_t i = done; i < acks_size_; ++i) s_.acks[i - done] = s_.acks[i];
@@ -1107,9 +1100,7 @@ private:
         flush_acks();
     }
     void send_pubrec(std::uint16_t id) noexcept {
-        pubrec r;
-        r.packet_id = id;
-        (void)write_packet(r);
+        (void)write_ack(packet_type::pubrec, id);
     }
     // The acknowledgement a received message needs [MQTT-3.3.4-1, MQTT-4.5.0-2], now or, with
     // manual acknowledgement, at ack().
@@ -1120,9 +1111,7 @@ private:
             return;
         }
         if (q == qos::at_least_once) {
-            puback r;  // [MQTT-4.3.2-4]
-            r.packet_id = id;
-            (void)write_packet(r);
+            (void)write_ack(packet_type::puback, id);  // [MQTT-4.3.2-4]
         } else {
             (void)s_.store->add_incoming(id);  // room checked against the Receive Maximum
             send_pubrec(id);  // [MQTT-4.3.3-8]
@@ -1196,12 +1185,10 @@ private:
 
     std::optional<event> on_pubrec(const pubrec& a) noexcept {
         const auto i = find_sent(a.packet_id);
-        pubrel r;
-        r.packet_id = a.packet_id;
         if (!i) {
             // Unknown: release it anyway, so the server's state ends (5.0: 0x92).
-            if (is_v5(version_)) r.reason_code = reason_code::packet_identifier_not_found;
-            (void)write_packet(r);
+            (void)write_ack(packet_type::pubrel, a.packet_id,
+                            is_v5(version_) ? reason_code::packet_identifier_not_found : reason_code::success);
             return std::nullopt;
         }
         const stored_message m = s_.store->at(*i);
@@ -1210,7 +1197,7 @@ private:
         // [MQTT-4.3.3-4]: PUBREL, in the order of the PUBRECs [MQTT-4.6.0-4]; the PUBLISH is not
         // sent again from now on [MQTT-4.3.3-6].
         if (m.state == message_state::sent) s_.store->set_state(*i, message_state::released);
-        (void)write_packet(r);
+        (void)write_ack(packet_type::pubrel, a.packet_id);
         return std::nullopt;
     }
 
@@ -1224,14 +1211,13 @@ private:
 
     std::optional<event> on_pubrel(const pubrel& a) noexcept {
         // [MQTT-4.3.3-11]: PUBCOMP with the same identifier; an unknown one gets 0x92 and never wedges.
-        pubcomp r;
-        r.packet_id = a.packet_id;
+        reason_code code = reason_code::success;
         if (s_.store->has_incoming(a.packet_id)) {
             s_.store->remove_incoming(a.packet_id);  // [MQTT-4.3.3-12]: the identifier is free again
         } else if (is_v5(version_)) {
-            r.reason_code = reason_code::packet_identifier_not_found;
+            code = reason_code::packet_identifier_not_found;
         }
-        (void)write_packet(r);
+        (void)write_ack(packet_type::pubcomp, a.packet_id, code);
         return std::nullopt;
     }
 

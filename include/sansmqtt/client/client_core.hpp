@@ -1041,7 +1041,8 @@ private:
     }
 
     // A PUBLISH, whole (`streamed` false) or the head of a streamed one.
-    std::optional<event> on_publish(sansmqtt::publish p, bool streamed, std::uint32_t payload_size = 0) noexcept {
+    // `p` is the caller's decoded packet (not copied); its topic is set here from a Topic Alias.
+    std::optional<event> on_publish(sansmqtt::publish& p, bool streamed, std::uint32_t payload_size = 0) noexcept {
         if (const auto alias = is_v5(version_) ? p.properties.topic_alias() : std::nullopt) {
             if (*alias > s_.aliases_in.capacity()) {
                 return fail(protocol_error(errc::topic_alias_invalid, 0));  // [MQTT-3.3.2-10] accepted up to ours only
@@ -1119,7 +1120,7 @@ private:
     }
 
     bool begin_stream(const fixed_header& h, const bytes_view& received, std::optional<event>& e) noexcept {
-        const auto head = decode_publish_head(received, h, version_, sender::server);
+        auto head = decode_publish_head(received, h, version_, sender::server);
         if (!head) {
             e = fail(head.error());
             return false;

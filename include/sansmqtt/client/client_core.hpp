@@ -1094,14 +1094,11 @@ private:
     void answer_duplicate(std::uint16_t id) noexcept {
         if (!s_.store->has_incoming(id) || ack_pending(id)) return;  // its ack() (or PUBREC) is still to come
         if (acks_size_ == 0 || acks_size_ == s_.ack_capacity) {
-            send_pubrec(id);
+            (void)write_ack(packet_type::pubrec, id);
             return;
         }
         s_.acks[acks_size_++] = pending_ack{id, qos::exactly_once, true, reason_code::success};
         flush_acks();
-    }
-    void send_pubrec(std::uint16_t id) noexcept {
-        (void)write_ack(packet_type::pubrec, id);
     }
     // The acknowledgement a received message needs [MQTT-3.3.4-1, MQTT-4.5.0-2], now or, with
     // manual acknowledgement, at ack().
@@ -1115,7 +1112,7 @@ private:
             (void)write_ack(packet_type::puback, id);  // [MQTT-4.3.2-4]
         } else {
             (void)s_.store->add_incoming(id);  // room checked against the Receive Maximum
-            send_pubrec(id);  // [MQTT-4.3.3-8]
+            (void)write_ack(packet_type::pubrec, id);  // [MQTT-4.3.3-8]
         }
     }
 
